@@ -1,0 +1,558 @@
+//! `SessionCodec` and its builder: `seal` and `open`, the main entry point.
+
+use core::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+
+use crate::aead::{Cipher, NONCE_LEN};
+use crate::clock::{Clock, SystemClock, from_unix_seconds, unix_seconds};
+use crate::envelope::{self, Untrusted};
+use crate::error::{Error, ErrorKind, Result};
+use crate::grammar::is_token;
+use crate::key::KeyId;
+use crate::keyring::Keyring;
+use crate::lifetime::{Lifetime, secs};
+use crate::payload::{self, Claims};
+use crate::replay::ReplayGuard;
+use crate::revocation::Revocation;
+use crate::session::{SealKind, SessionId, SessionMeta};
+
+/// The default cookie name: the `__Host-` prefix makes browsers require
+/// Secure, `Path=/` and no Domain (RFC 6265bis §4.1.3.2).
+pub const DEFAULT_COOKIE_NAME: &str = "__Host-session";
+/// The default purpose label bound into the associated data.
+pub const DEFAULT_PURPOSE: &str = "session";
+/// Browsers ignore a cookie whose name plus value exceed 4096 octets
+/// (RFC 6265bis §5.6 step 5, §5.7 step 4; Chromium
+/// `kMaxCookieNamePlusValueSize`, Firefox `kMaxBytesPerCookie`).
+pub const MAX_NAME_VALUE_LEN: usize = 4096;
+
+/// One key, ready to use with this codec's associated data.
+#[derive(Clone)]
+struct Slot {
+    id: KeyId,
+    cipher: Cipher,
+    aad: Box<[u8]>,
+}
+
+/// Seals session data into cookie values and opens them again.
+///
+/// Build it once with [`SessionCodec::builder`] and share it (it is
+/// `Send + Sync`; wrap it in an `Arc`).
+///
+/// ```
+/// use sealed_session::{Keyring, KeyId, SessionCodec};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize, PartialEq, Debug)]
+/// struct Visit { user: String, count: u32 }
+///
+/// let codec = SessionCodec::builder(Keyring::generate(KeyId(1))?).build()?;
+/// let value = codec.seal(&Visit { user: "ada".into(), count: 1 })?;
+/// let opened = codec.open::<Visit>(&value)?;
+/// assert_eq!(opened.data, Visit { user: "ada".into(), count: 1 });
+/// assert!(opened.reseal_due().is_none());
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct SessionCodec {
+    slots: Box<[Slot]>,
+    name: Box<str>,
+    purpose: Box<str>,
+    lifetime: Lifetime,
+    max_value_len: usize,
+    clock: Arc<dyn Clock>,
+    revocation: Option<Arc<dyn Revocation>>,
+    replay: Option<Arc<dyn ReplayGuard>>,
+}
+
+/// Configures a [`SessionCodec`].
+#[derive(Clone)]
+#[must_use]
+pub struct SessionCodecBuilder {
+    keyring: Keyring,
+    name: String,
+    purpose: String,
+    lifetime: Lifetime,
+    max_value_len: Option<usize>,
+    clock: Arc<dyn Clock>,
+    revocation: Option<Arc<dyn Revocation>>,
+    replay: Option<Arc<dyn ReplayGuard>>,
+}
+
+impl SessionCodecBuilder {
+    /// The cookie name, prefix included; bound into every value's
+    /// associated data, so a value sealed for one cookie never opens as
+    /// another. Default [`DEFAULT_COOKIE_NAME`].
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// An app-chosen purpose label (for example `session`, `pre-auth`,
+    /// `oauth-state`), bound into the associated data. Default
+    /// [`DEFAULT_PURPOSE`].
+    pub fn purpose(mut self, purpose: impl Into<String>) -> Self {
+        self.purpose = purpose.into();
+        self
+    }
+
+    /// Time limits. Default [`Lifetime::default`].
+    pub fn lifetime(mut self, lifetime: Lifetime) -> Self {
+        self.lifetime = lifetime;
+        self
+    }
+
+    /// The clock. Default [`SystemClock`]; tests pass a
+    /// [`ManualClock`](crate::ManualClock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// A revocation hook, consulted on every open after the time checks.
+    pub fn revocation(mut self, revocation: Arc<dyn Revocation>) -> Self {
+        self.revocation = Some(revocation);
+        self
+    }
+
+    /// A replay guard: enables single-use seals and refuses superseded
+    /// values after their grace period.
+    pub fn replay_guard(mut self, guard: Arc<dyn ReplayGuard>) -> Self {
+        self.replay = Some(guard);
+        self
+    }
+
+    /// The longest value `open` decodes and `seal` produces, in
+    /// characters. Default: `4096 - cookie name length`, so name plus value
+    /// fit one browser cookie. Chunking raises it to its own cap.
+    pub fn max_value_len(mut self, len: usize) -> Self {
+        self.max_value_len = Some(len);
+        self
+    }
+
+    /// Checks the configuration and builds the codec.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`] if the cookie name is not an RFC 9110 token,
+    /// the purpose is empty or longer than 255 bytes, the lifetime is
+    /// inconsistent ([`Lifetime::validate`]), or the maximum value length
+    /// cannot hold a sealed value.
+    pub fn build(self) -> Result<SessionCodec> {
+        if !is_token(&self.name) || self.name.len() >= MAX_NAME_VALUE_LEN {
+            return Err(Error::with(
+                ErrorKind::Config,
+                "the cookie name must be a non-empty RFC 9110 token shorter than 4096 bytes",
+            ));
+        }
+        if self.purpose.is_empty() || self.purpose.len() > 255 {
+            return Err(Error::with(
+                ErrorKind::Config,
+                "the purpose must be 1 to 255 bytes",
+            ));
+        }
+        self.lifetime.validate()?;
+        let max_value_len = self
+            .max_value_len
+            .unwrap_or(MAX_NAME_VALUE_LEN - self.name.len());
+        if max_value_len < envelope::MIN_ENCODED_LEN {
+            return Err(Error::with(
+                ErrorKind::Config,
+                "the maximum value length cannot hold a sealed value",
+            ));
+        }
+        let slots = self
+            .keyring
+            .entries()
+            .iter()
+            .map(|e| {
+                Ok(Slot {
+                    id: e.id,
+                    cipher: e.cipher.clone(),
+                    aad: envelope::associated_data(e.id, &self.name, &self.purpose)?
+                        .into_boxed_slice(),
+                })
+            })
+            .collect::<Result<Box<[Slot]>>>()?;
+        Ok(SessionCodec {
+            slots,
+            name: self.name.into_boxed_str(),
+            purpose: self.purpose.into_boxed_str(),
+            lifetime: self.lifetime,
+            max_value_len,
+            clock: self.clock,
+            revocation: self.revocation,
+            replay: self.replay,
+        })
+    }
+}
+
+/// Why an opened value should be re-sealed before the response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResealReason {
+    /// The renewal interval has passed (rolling renewal of the idle
+    /// deadline), or the sealed deadline is longer than the configuration
+    /// now allows.
+    Renewal,
+    /// It was opened with a key that is no longer the primary (rotation).
+    NonPrimaryKey,
+}
+
+/// An opened value: the app's data and the session's metadata.
+#[derive(Clone, Debug)]
+pub struct Opened<T> {
+    /// The app's session data.
+    pub data: T,
+    /// The crate-owned metadata.
+    pub meta: SessionMeta,
+    reseal: Option<ResealReason>,
+    idle_deadline: u64,
+}
+
+impl<T> Opened<T> {
+    /// `Some` when the caller should re-seal this session
+    /// ([`SessionCodec::reseal`]) and send the new value, `None` when the
+    /// current cookie can stay as it is.
+    #[must_use]
+    pub const fn reseal_due(&self) -> Option<ResealReason> {
+        self.reseal
+    }
+
+    /// When this value dies if it is not re-sealed (the idle deadline,
+    /// never past the absolute one).
+    #[must_use]
+    pub fn idle_deadline(&self) -> OffsetDateTime {
+        from_unix_seconds(self.idle_deadline)
+    }
+}
+
+impl SessionCodec {
+    /// A builder with secure defaults: cookie [`DEFAULT_COOKIE_NAME`],
+    /// purpose [`DEFAULT_PURPOSE`], [`Lifetime::default`], the system
+    /// clock, no revocation hook, no replay guard.
+    pub fn builder(keyring: Keyring) -> SessionCodecBuilder {
+        SessionCodecBuilder {
+            keyring,
+            name: DEFAULT_COOKIE_NAME.to_owned(),
+            purpose: DEFAULT_PURPOSE.to_owned(),
+            lifetime: Lifetime::default(),
+            max_value_len: None,
+            clock: Arc::new(SystemClock),
+            revocation: None,
+            replay: None,
+        }
+    }
+
+    /// The cookie name the codec binds.
+    #[must_use]
+    pub fn cookie_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The purpose label the codec binds.
+    #[must_use]
+    pub fn purpose(&self) -> &str {
+        &self.purpose
+    }
+
+    /// The time limits in force.
+    #[must_use]
+    pub const fn lifetime(&self) -> &Lifetime {
+        &self.lifetime
+    }
+
+    /// The longest value, in characters, that `open` decodes and `seal`
+    /// produces.
+    #[must_use]
+    pub const fn max_value_len(&self) -> usize {
+        self.max_value_len
+    }
+
+    /// The current time from the codec's clock.
+    #[must_use]
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// Metadata for a new session: a fresh random id, created now, with the
+    /// absolute deadline from the lifetime. Seal it with
+    /// [`SessionCodec::reseal`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::Rng`] if the operating system's generator fails.
+    pub fn new_session(&self, subject: Option<&str>) -> Result<SessionMeta> {
+        let now = unix_seconds(self.clock.now());
+        self.fresh(now, SealKind::Session, subject.map(str::to_owned))
+    }
+
+    /// New metadata for an existing session, for login and privilege
+    /// changes (session fixation): a new id and creation time, the same
+    /// subject unless `subject` replaces it. Seal it with
+    /// [`SessionCodec::reseal`]; with a revocation hook, also revoke the
+    /// old id.
+    ///
+    /// ```
+    /// # use sealed_session::{Keyring, KeyId, SessionCodec};
+    /// # let codec = SessionCodec::builder(Keyring::generate(KeyId(1))?).build()?;
+    /// let opened = codec.open::<u32>(&codec.seal(&7u32)?)?;
+    /// let meta = codec.regenerate(&opened.meta, Some("user-42"))?;
+    /// assert_ne!(meta.id(), opened.meta.id());
+    /// let value = codec.reseal(&meta, &opened.data)?;
+    /// assert_eq!(codec.open::<u32>(&value)?.meta.subject(), Some("user-42"));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorKind::Rng`] if the operating system's generator fails.
+    pub fn regenerate(&self, meta: &SessionMeta, subject: Option<&str>) -> Result<SessionMeta> {
+        let subject = subject
+            .map(str::to_owned)
+            .or_else(|| meta.claims.subject.clone());
+        let now = unix_seconds(self.clock.now());
+        self.fresh(now, meta.kind(), subject)
+    }
+
+    fn fresh(&self, now: u64, kind: SealKind, subject: Option<String>) -> Result<SessionMeta> {
+        let window = match kind {
+            SealKind::Session => self.lifetime.absolute,
+            SealKind::SingleUse => self.lifetime.single_use_window,
+        };
+        Ok(SessionMeta {
+            claims: Claims {
+                sid: SessionId::random()?.0,
+                created: now,
+                sealed: now,
+                expires: now.saturating_add(secs(window)),
+                generation: 0,
+                kind: Claims::kind_byte(kind),
+                subject,
+            },
+            key_id: self.slots[0].id,
+            opened: false,
+        })
+    }
+
+    /// Seals `data` as a new session (no subject) and returns the cookie
+    /// value.
+    ///
+    /// # Errors
+    /// [`ErrorKind::TooLarge`] if the value would exceed
+    /// [`SessionCodec::max_value_len`]; [`ErrorKind::PayloadMismatch`] if
+    /// `data` does not serialize; [`ErrorKind::Rng`] if the generator fails.
+    pub fn seal<T: Serialize + ?Sized>(&self, data: &T) -> Result<String> {
+        let meta = self.new_session(None)?;
+        self.reseal(&meta, data)
+    }
+
+    /// Seals `data` for the session `meta` (from [`SessionCodec::open`],
+    /// [`SessionCodec::new_session`] or [`SessionCodec::regenerate`]) with
+    /// the primary key and a fresh random nonce. The id, creation time and
+    /// absolute deadline are kept; the seal time is now. An opened session's
+    /// generation goes up by one, and with a replay guard the previous value
+    /// is marked superseded.
+    ///
+    /// # Errors
+    /// As for [`SessionCodec::seal`].
+    pub fn reseal<T: Serialize + ?Sized>(&self, meta: &SessionMeta, data: &T) -> Result<String> {
+        let now = unix_seconds(self.clock.now());
+        let mut claims = meta.claims.clone();
+        claims.sealed = now.max(claims.created);
+        claims.expires = self.lifetime.deadline(&claims);
+        let opened = meta.opened;
+        if opened {
+            claims.generation = claims.generation.saturating_add(1);
+        }
+        let value = self.seal_claims(&claims, data)?;
+        if let (Some(guard), true) = (&self.replay, opened && claims.kind() == SealKind::Session) {
+            guard.supersede(
+                &SessionId(claims.sid),
+                claims.generation,
+                from_unix_seconds(now),
+                from_unix_seconds(claims.expires),
+            );
+        }
+        Ok(value)
+    }
+
+    /// Seals `data` as a single-use value (OAuth state, e-mail links,
+    /// one-time confirmations): it opens once within
+    /// [`Lifetime::single_use_window`], and never again.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Config`] if no replay guard is configured (a single-use
+    /// value cannot be enforced without one); otherwise as for
+    /// [`SessionCodec::seal`].
+    pub fn seal_single_use<T: Serialize + ?Sized>(&self, data: &T) -> Result<String> {
+        if self.replay.is_none() {
+            return Err(Error::with(
+                ErrorKind::Config,
+                "single-use seals need a replay guard; add one with SessionCodecBuilder::replay_guard",
+            ));
+        }
+        let now = unix_seconds(self.clock.now());
+        let meta = self.fresh(now, SealKind::SingleUse, None)?;
+        self.seal_claims(&meta.claims, data)
+    }
+
+    fn seal_claims<T: Serialize + ?Sized>(&self, claims: &Claims, data: &T) -> Result<String> {
+        let slot = &self.slots[0];
+        let mut nonce = [0u8; NONCE_LEN];
+        crate::random::fill(&mut nonce)?;
+        self.seal_with_nonce(slot, &nonce, claims, data)
+    }
+
+    /// The deterministic seal path behind [`SessionCodec::seal`]; the nonce
+    /// is the caller's, so this stays private (tests and vectors only).
+    fn seal_with_nonce<T: Serialize + ?Sized>(
+        &self,
+        slot: &Slot,
+        nonce: &[u8; NONCE_LEN],
+        claims: &Claims,
+        data: &T,
+    ) -> Result<String> {
+        let buf = envelope::start(slot.id, nonce, 64);
+        let buf = payload::encode(claims, data, buf)?;
+        let encoded = envelope::encoded_len(buf.len() + crate::aead::TAG_LEN);
+        if encoded > self.max_value_len {
+            return Err(Error::too_large(
+                self.name.len() + encoded,
+                self.name.len() + self.max_value_len,
+            ));
+        }
+        envelope::seal(&slot.cipher, &slot.aad, buf)
+    }
+
+    /// Opens a cookie value.
+    ///
+    /// Checks, in order: length, base64url, version (no AEAD call for any
+    /// of these); the key id (an unknown id makes no AEAD call); the tag;
+    /// the crate-owned fields; skew, absolute and idle deadlines; the
+    /// revocation hook; the app's data (which must use every byte); the
+    /// replay guard. Nothing is deserialized before the tag verifies.
+    ///
+    /// # Errors
+    /// Every error means "no session"; [`Error::kind`] says why, for logs.
+    pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>> {
+        let untrusted = Untrusted::decode(value, self.max_value_len)?;
+        let key_id = untrusted.key_id();
+        let (index, slot) = self
+            .slots
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.id == key_id)
+            .ok_or_else(|| Error::new(ErrorKind::Unauthenticated))?;
+        let plaintext = untrusted.open(&slot.cipher, &slot.aad)?;
+        let (claims, data) = payload::decode_claims(plaintext.as_slice())?;
+        let now_time = self.clock.now();
+        let now = unix_seconds(now_time);
+        let verdict = self.lifetime.check(&claims, now)?;
+        let meta = SessionMeta {
+            claims,
+            key_id,
+            opened: true,
+        };
+        let id = meta.id();
+        if let Some(hook) = &self.revocation {
+            if hook.is_revoked(&meta, now_time) {
+                return Err(Error::new(ErrorKind::Revoked).for_session(id));
+            }
+        }
+        let data = payload::decode_data::<T>(data)?;
+        self.check_replay(&meta, now)?;
+        let reseal = if meta.kind() == SealKind::SingleUse {
+            None
+        } else if verdict.renew {
+            Some(ResealReason::Renewal)
+        } else if index != 0 {
+            Some(ResealReason::NonPrimaryKey)
+        } else {
+            None
+        };
+        let idle_deadline = self
+            .lifetime
+            .idle_deadline(&meta.claims)
+            .min(self.lifetime.deadline(&meta.claims));
+        Ok(Opened {
+            data,
+            meta,
+            reseal,
+            idle_deadline,
+        })
+    }
+
+    fn check_replay(&self, meta: &SessionMeta, now: u64) -> Result<()> {
+        let id = meta.id();
+        let replayed = || Err(Error::new(ErrorKind::Replayed).for_session(id));
+        match (meta.kind(), &self.replay) {
+            (SealKind::SingleUse, None) => replayed(),
+            (SealKind::SingleUse, Some(guard)) => {
+                let until = from_unix_seconds(self.lifetime.deadline(&meta.claims));
+                if guard.consume(&id, until, from_unix_seconds(now))? {
+                    Ok(())
+                } else {
+                    replayed()
+                }
+            }
+            (SealKind::Session, Some(guard)) => match guard.latest(&id, from_unix_seconds(now)) {
+                Some((generation, at))
+                    if meta.generation() < generation
+                        && now
+                            >= unix_seconds(at)
+                                .saturating_add(secs(self.lifetime.superseded_grace)) =>
+                {
+                    replayed()
+                }
+                _ => Ok(()),
+            },
+            (SealKind::Session, None) => Ok(()),
+        }
+    }
+}
+
+impl fmt::Debug for SessionCodec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionCodec")
+            .field("cookie_name", &self.name)
+            .field("purpose", &self.purpose)
+            .field(
+                "key_ids",
+                &self.slots.iter().map(|s| s.id).collect::<Vec<_>>(),
+            )
+            .field("lifetime", &self.lifetime)
+            .field("max_value_len", &self.max_value_len)
+            .field("revocation", &self.revocation.is_some())
+            .field("replay_guard", &self.replay.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for SessionCodecBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionCodecBuilder")
+            .field("keyring", &self.keyring)
+            .field("cookie_name", &self.name)
+            .field("purpose", &self.purpose)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! The deterministic seal path, for the vectors and tamper tests.
+    use super::*;
+
+    impl SessionCodec {
+        pub(crate) fn seal_fixed<T: Serialize + ?Sized>(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            claims: &Claims,
+            data: &T,
+        ) -> Result<String> {
+            self.seal_with_nonce(&self.slots[0], nonce, claims, data)
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! The crate's error type.
+//!
+//! One opaque [`Error`] carries an [`ErrorKind`] for logs and metrics. Every
+//! kind raised while opening a cookie means the same thing to the caller:
+//! there is no session. Messages are fixed strings or numbers chosen by the
+//! crate; they never contain a cookie value, a plaintext, a session id or
+//! key bytes.
+
+use core::fmt;
+
+use crate::session::SessionId;
+
+/// Why an operation failed. Use it for logs and metrics; the caller's
+/// behaviour for every kind raised by `open` is "no session".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The value is not a well-formed sealed value: too long, too short,
+    /// not canonical base64url, or an unknown format version. No AEAD call
+    /// was made.
+    Malformed,
+    /// The value did not authenticate: unknown key id, wrong key, wrong
+    /// cookie name or purpose, or any modified byte. These are deliberately
+    /// one kind.
+    Unauthenticated,
+    /// The value authenticated, but its payload does not deserialize as the
+    /// requested type (for example, the app changed its session type in a
+    /// deploy). Start a fresh session.
+    PayloadMismatch,
+    /// The session's absolute lifetime has passed.
+    Expired,
+    /// The value was not re-sealed within the idle timeout.
+    IdleExpired,
+    /// The value's seal or creation time lies further in the future than
+    /// the allowed clock skew.
+    NotYetValid,
+    /// The revocation hook refused the session.
+    Revoked,
+    /// The replay guard refused the value: a single-use value presented
+    /// again, or a superseded value presented after its grace period.
+    Replayed,
+    /// The sealed value would not fit the configured size budget.
+    TooLarge,
+    /// The configuration is invalid (bad key, bad keyring string, bad cookie
+    /// name, inconsistent settings).
+    Config,
+    /// The operating system's random number generator failed.
+    Rng,
+    /// A bounded store (replay guard, revocation list) is full and refused
+    /// to record more, rather than forget.
+    StoreFull,
+}
+
+impl ErrorKind {
+    /// A short, stable, lowercase name for metrics labels.
+    ///
+    /// ```
+    /// assert_eq!(sealed_session::ErrorKind::IdleExpired.as_str(), "idle_expired");
+    /// ```
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::Unauthenticated => "unauthenticated",
+            Self::PayloadMismatch => "payload_mismatch",
+            Self::Expired => "expired",
+            Self::IdleExpired => "idle_expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::Revoked => "revoked",
+            Self::Replayed => "replayed",
+            Self::TooLarge => "too_large",
+            Self::Config => "config",
+            Self::Rng => "rng",
+            Self::StoreFull => "store_full",
+        }
+    }
+
+    /// Whether this kind means "the presented cookie gives no session"
+    /// (as opposed to a setup or operating-system failure).
+    #[must_use]
+    pub const fn is_refusal(self) -> bool {
+        matches!(
+            self,
+            Self::Malformed
+                | Self::Unauthenticated
+                | Self::PayloadMismatch
+                | Self::Expired
+                | Self::IdleExpired
+                | Self::NotYetValid
+                | Self::Revoked
+                | Self::Replayed
+        )
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Detail {
+    None,
+    Static(&'static str),
+    Owned(Box<str>),
+    Size { size: usize, limit: usize },
+}
+
+/// The crate's error: a kind plus a crate-written detail.
+///
+/// `Display` is lowercase without a trailing period and never includes
+/// attacker-supplied or secret data.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error {
+    kind: ErrorKind,
+    detail: Detail,
+    session: Option<SessionId>,
+}
+
+impl Error {
+    pub(crate) const fn new(kind: ErrorKind) -> Self {
+        Self {
+            kind,
+            detail: Detail::None,
+            session: None,
+        }
+    }
+
+    pub(crate) const fn with(kind: ErrorKind, detail: &'static str) -> Self {
+        Self {
+            kind,
+            detail: Detail::Static(detail),
+            session: None,
+        }
+    }
+
+    /// A configuration error whose message the crate composed (for example
+    /// naming an entry's position). Callers must never pass input bytes.
+    pub(crate) fn config(message: String) -> Self {
+        Self {
+            kind: ErrorKind::Config,
+            detail: Detail::Owned(message.into_boxed_str()),
+            session: None,
+        }
+    }
+
+    pub(crate) const fn too_large(size: usize, limit: usize) -> Self {
+        Self {
+            kind: ErrorKind::TooLarge,
+            detail: Detail::Size { size, limit },
+            session: None,
+        }
+    }
+
+    pub(crate) const fn for_session(mut self, id: SessionId) -> Self {
+        self.session = Some(id);
+        self
+    }
+
+    /// The kind, for logs, metrics and branching.
+    #[must_use]
+    pub const fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// For [`ErrorKind::Replayed`] and [`ErrorKind::Revoked`], the
+    /// authenticated session id, so the app can end that session (a replayed
+    /// superseded value suggests the cookie was copied). Do not log it in
+    /// the clear.
+    #[must_use]
+    pub const fn session_id(&self) -> Option<&SessionId> {
+        self.session.as_ref()
+    }
+
+    /// For [`ErrorKind::TooLarge`]: the size in bytes and the limit it
+    /// exceeded.
+    #[must_use]
+    pub const fn size_and_limit(&self) -> Option<(usize, usize)> {
+        match self.detail {
+            Detail::Size { size, limit } => Some((size, limit)),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Deliberately the same text as Display: no session id.
+        write!(f, "Error({self})")
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            ErrorKind::Malformed => "malformed sealed value",
+            ErrorKind::Unauthenticated => "sealed value failed authentication",
+            ErrorKind::PayloadMismatch => "sealed payload does not match the session type",
+            ErrorKind::Expired => "session past its absolute lifetime",
+            ErrorKind::IdleExpired => "session past its idle timeout",
+            ErrorKind::NotYetValid => "sealed value is from the future beyond the allowed skew",
+            ErrorKind::Revoked => "session revoked",
+            ErrorKind::Replayed => "sealed value replayed",
+            ErrorKind::TooLarge => "sealed cookie too large",
+            ErrorKind::Config => "invalid configuration",
+            ErrorKind::Rng => "operating system random number generator failed",
+            ErrorKind::StoreFull => "bounded store is full",
+        };
+        f.write_str(kind)?;
+        match &self.detail {
+            Detail::None => Ok(()),
+            Detail::Static(s) => write!(f, ": {s}"),
+            Detail::Owned(s) => write!(f, ": {s}"),
+            Detail::Size { size, limit } => {
+                write!(f, ": {size} bytes, limit {limit}")
+            }
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Self::new(kind)
+    }
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = core::result::Result<T, E>;
