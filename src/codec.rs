@@ -399,23 +399,32 @@ impl SessionCodec {
     }
 
     fn seal_claims<T: Serialize + ?Sized>(&self, claims: &Claims, data: &T) -> Result<String> {
-        let slot = &self.slots[0];
         let mut nonce = [0u8; NONCE_LEN];
         crate::random::fill(&mut nonce)?;
-        self.seal_with_nonce(slot, &nonce, claims, data)
+        self.seal_with_nonce(&nonce, |buf| payload::encode(claims, data, buf))
+    }
+
+    /// Seals `payload` verbatim as the app's data for the session `meta`,
+    /// exactly as [`SessionCodec::reseal`] would seal a value whose postcard
+    /// encoding is `payload`. For tools that handle payloads as bytes (the
+    /// CLI, other languages' test suites); apps use `reseal`.
+    ///
+    /// # Errors
+    /// As for [`SessionCodec::seal`].
+    pub fn reseal_raw(&self, meta: &SessionMeta, payload: &[u8]) -> Result<String> {
+        self.reseal(meta, &RawPayload(payload))
     }
 
     /// The deterministic seal path behind [`SessionCodec::seal`]; the nonce
     /// is the caller's, so this stays private (tests and vectors only).
-    fn seal_with_nonce<T: Serialize + ?Sized>(
+    fn seal_with_nonce(
         &self,
-        slot: &Slot,
         nonce: &[u8; NONCE_LEN],
-        claims: &Claims,
-        data: &T,
+        encode: impl FnOnce(Vec<u8>) -> Result<Vec<u8>>,
     ) -> Result<String> {
+        let slot = &self.slots[0];
         let buf = envelope::start(slot.id, nonce, 64);
-        let buf = payload::encode(claims, data, buf)?;
+        let buf = encode(buf)?;
         let encoded = envelope::encoded_len(buf.len() + crate::aead::TAG_LEN);
         if encoded > self.max_value_len {
             return Err(Error::too_large(
@@ -437,6 +446,24 @@ impl SessionCodec {
     /// # Errors
     /// Every error means "no session"; [`Error::kind`] says why, for logs.
     pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>> {
+        self.open_with(value, payload::decode_data::<T>)
+    }
+
+    /// Opens a cookie value like [`SessionCodec::open`], but returns the
+    /// app's data as the raw postcard bytes instead of deserializing them.
+    ///
+    /// # Errors
+    /// As for [`SessionCodec::open`], except
+    /// [`ErrorKind::PayloadMismatch`], which cannot occur.
+    pub fn open_raw(&self, value: &str) -> Result<Opened<Vec<u8>>> {
+        self.open_with(value, |bytes| Ok(bytes.to_vec()))
+    }
+
+    fn open_with<T>(
+        &self,
+        value: &str,
+        decode: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<Opened<T>> {
         let untrusted = Untrusted::decode(value, self.max_value_len)?;
         let key_id = untrusted.key_id();
         let (index, slot) = self
@@ -461,7 +488,7 @@ impl SessionCodec {
                 return Err(Error::new(ErrorKind::Revoked).for_session(id));
             }
         }
-        let data = payload::decode_data::<T>(data)?;
+        let data = decode(data)?;
         self.check_replay(&meta, now)?;
         let reseal = if meta.kind() == SealKind::SingleUse {
             None
@@ -552,7 +579,24 @@ pub(crate) mod testing {
             claims: &Claims,
             data: &T,
         ) -> Result<String> {
-            self.seal_with_nonce(&self.slots[0], nonce, claims, data)
+            self.seal_with_nonce(nonce, |buf| payload::encode(claims, data, buf))
         }
+    }
+}
+
+/// Bytes that serialize verbatim, as if they were already the postcard
+/// encoding of the app's data.
+struct RawPayload<'a>(&'a [u8]);
+
+impl Serialize for RawPayload<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> core::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        // A tuple of u8 is written by postcard as the bytes themselves,
+        // with no length prefix.
+        let mut tuple = serializer.serialize_tuple(self.0.len())?;
+        for byte in self.0 {
+            tuple.serialize_element(byte)?;
+        }
+        tuple.end()
     }
 }
