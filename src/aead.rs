@@ -16,6 +16,13 @@ pub(crate) const NONCE_LEN: usize = 24;
 /// Tag length: the full Poly1305 tag; never truncated (RFC 8439 §4).
 pub(crate) const TAG_LEN: usize = 16;
 
+#[cfg(test)]
+thread_local! {
+    /// AEAD open calls made on this thread, so tests can assert that a
+    /// check happens before any AEAD work.
+    pub(crate) static OPEN_CALLS: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+}
+
 /// One key, ready to seal and open. Zeroized on drop by
 /// `chacha20poly1305`'s `zeroize` feature.
 #[derive(Clone)]
@@ -44,6 +51,8 @@ impl Cipher {
         buf: &mut [u8],
         tag: &[u8; TAG_LEN],
     ) -> Result<()> {
+        #[cfg(test)]
+        OPEN_CALLS.with(|c| c.set(c.get() + 1));
         open_detached(&self.0, nonce, aad, buf, tag)
     }
 }

@@ -483,10 +483,10 @@ impl SessionCodec {
             opened: true,
         };
         let id = meta.id();
-        if let Some(hook) = &self.revocation {
-            if hook.is_revoked(&meta, now_time) {
-                return Err(Error::new(ErrorKind::Revoked).for_session(id));
-            }
+        if let Some(hook) = &self.revocation
+            && hook.is_revoked(&meta, now_time)
+        {
+            return Err(Error::new(ErrorKind::Revoked).for_session(id));
         }
         let data = decode(data)?;
         self.check_replay(&meta, now)?;
@@ -567,10 +567,80 @@ impl fmt::Debug for SessionCodecBuilder {
     }
 }
 
+/// Bytes that serialize verbatim, as if they were already the postcard
+/// encoding of the app's data.
+pub(crate) struct RawPayload<'a>(pub(crate) &'a [u8]);
+
+impl Serialize for RawPayload<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> core::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        // A tuple of u8 is written by postcard as the bytes themselves,
+        // with no length prefix.
+        let mut tuple = serializer.serialize_tuple(self.0.len())?;
+        for byte in self.0 {
+            tuple.serialize_element(byte)?;
+        }
+        tuple.end()
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod testing {
     //! The deterministic seal path, for the vectors and tamper tests.
     use super::*;
+
+    fn aead_calls(f: impl FnOnce()) -> usize {
+        let before = crate::aead::OPEN_CALLS.with(core::cell::Cell::get);
+        f();
+        crate::aead::OPEN_CALLS.with(core::cell::Cell::get) - before
+    }
+
+    #[test]
+    fn checks_before_the_tag_make_no_aead_call() {
+        let ring = Keyring::new(KeyId(1), crate::Key::from_bytes(&[1; 32]).unwrap());
+        let codec = SessionCodec::builder(ring).build().unwrap();
+        let value = codec.seal(&5u8).unwrap();
+        assert_eq!(aead_calls(|| assert!(codec.open::<u8>(&value).is_ok())), 1);
+        let mut bytes =
+            base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &value)
+                .unwrap();
+        bytes[4] = 9; // unknown key id
+        let unknown =
+            base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &bytes);
+        // Set only the unused low bits of the last character: a lenient
+        // decoder would return the same bytes.
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let value = (0u8..)
+            .map(|n| codec.seal(&n).unwrap())
+            .find(|v| v.len() % 4 != 0)
+            .unwrap();
+        let mut noncanonical = value.clone().into_bytes();
+        let last = noncanonical.pop().unwrap();
+        let pos = ALPHABET.iter().position(|c| *c == last).unwrap();
+        noncanonical.push(ALPHABET[pos | 1]);
+        let noncanonical = String::from_utf8(noncanonical).unwrap();
+        assert_ne!(noncanonical, value);
+        for bad in [
+            unknown.as_str(),
+            &value[..59],
+            &format!("{value}="),
+            &"A".repeat(5000),
+            "",
+            &noncanonical,
+        ] {
+            let calls = aead_calls(|| {
+                let err = codec.open::<u8>(bad).unwrap_err();
+                assert!(matches!(
+                    err.kind(),
+                    ErrorKind::Malformed | ErrorKind::Unauthenticated
+                ));
+            });
+            assert_eq!(calls, 0, "{} chars", bad.len());
+        }
+    }
 
     impl SessionCodec {
         pub(crate) fn seal_fixed<T: Serialize + ?Sized>(
@@ -581,22 +651,5 @@ pub(crate) mod testing {
         ) -> Result<String> {
             self.seal_with_nonce(nonce, |buf| payload::encode(claims, data, buf))
         }
-    }
-}
-
-/// Bytes that serialize verbatim, as if they were already the postcard
-/// encoding of the app's data.
-struct RawPayload<'a>(&'a [u8]);
-
-impl Serialize for RawPayload<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> core::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeTuple;
-        // A tuple of u8 is written by postcard as the bytes themselves,
-        // with no length prefix.
-        let mut tuple = serializer.serialize_tuple(self.0.len())?;
-        for byte in self.0 {
-            tuple.serialize_element(byte)?;
-        }
-        tuple.end()
     }
 }

@@ -31,3 +31,5 @@ mod random;
 mod replay;
 mod revocation;
 mod session;
+#[cfg(test)]
+mod vectors;

@@ -1,0 +1,599 @@
+//! The published test vectors, `tests/vectors/v1.json`: generated from the
+//! deterministic seal path and checked against the public `open`.
+//!
+//! `cargo test vectors` checks the file: every vector's verdict, every valid
+//! vector's plaintext, and that re-sealing each valid vector's plaintext
+//! with its nonce reproduces its value byte for byte, so any change to the
+//! format fails here unless the format version changes too.
+//! `SEALED_SESSION_WRITE_VECTORS=1 cargo test vectors` rewrites the file.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use time::Duration;
+
+use crate::aead::NONCE_LEN;
+use crate::clock::ManualClock;
+use crate::codec::{RawPayload, SessionCodec};
+use crate::envelope::{HEADER_LEN, VERSION};
+use crate::key::{Key, KeyId};
+use crate::keyring::Keyring;
+use crate::lifetime::Lifetime;
+use crate::payload::Claims;
+use crate::replay::MemoryReplayGuard;
+
+const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/v1.json");
+const FORMAT: &str = "sealed-session/v1";
+const NOW: u64 = 1_764_000_000;
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct File {
+    format: String,
+    vectors: Vec<Vector>,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Clone)]
+struct VKey {
+    id: u32,
+    key: String,
+    primary: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Clone)]
+struct Vector {
+    id: String,
+    description: String,
+    keys: Vec<VKey>,
+    cookie_name: String,
+    purpose: String,
+    now: u64,
+    value: String,
+    expect: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plaintext_hex: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+/// The lifetime every vector is checked under (the v1 defaults, written
+/// out so a change of defaults does not change a verdict).
+fn vector_lifetime() -> Lifetime {
+    Lifetime {
+        absolute: Duration::hours(12),
+        idle: Duration::minutes(30),
+        renew_after: Duration::minutes(5),
+        skew: Duration::seconds(60),
+        single_use_window: Duration::minutes(10),
+        superseded_grace: Duration::seconds(30),
+    }
+}
+
+fn key_bytes(seed: u8) -> [u8; 32] {
+    core::array::from_fn(|i| seed.wrapping_add(u8::try_from(i).unwrap_or(0)))
+}
+
+fn vkey(id: u32, seed: u8, primary: bool) -> VKey {
+    VKey {
+        id,
+        key: URL_SAFE_NO_PAD.encode(key_bytes(seed)),
+        primary,
+    }
+}
+
+fn keyring(keys: &[VKey]) -> Keyring {
+    let primary = keys.iter().find(|k| k.primary).unwrap();
+    let mut ring = Keyring::new(KeyId(primary.id), primary.key.parse().unwrap());
+    for k in keys.iter().filter(|k| !k.primary) {
+        ring.add_open_only(KeyId(k.id), k.key.parse::<Key>().unwrap())
+            .unwrap();
+    }
+    ring
+}
+
+fn codec(keys: &[VKey], name: &str, purpose: &str, now: u64, max: Option<usize>) -> SessionCodec {
+    let clock = ManualClock::at_unix(i64::try_from(now).unwrap());
+    let mut b = SessionCodec::builder(keyring(keys))
+        .cookie_name(name)
+        .purpose(purpose)
+        .lifetime(vector_lifetime())
+        .clock(Arc::new(clock))
+        .replay_guard(Arc::new(MemoryReplayGuard::new(16)));
+    if let Some(max) = max {
+        b = b.max_value_len(max);
+    }
+    b.build().unwrap()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn claims(n: u8, created: u64, sealed: u64, subject: Option<&str>) -> Claims {
+    Claims {
+        sid: [n; 16],
+        created,
+        sealed,
+        expires: created + 12 * 3600,
+        generation: u32::from(n % 3),
+        kind: 0,
+        subject: subject.map(str::to_owned),
+    }
+}
+
+/// A plaintext of the app's data: a postcard `(String, u32)` padded to
+/// about `size` bytes.
+fn data(size: usize) -> Vec<u8> {
+    let text: String = (0..size.saturating_sub(4))
+        .map(|i| char::from(b'a' + u8::try_from(i % 26).unwrap()))
+        .collect();
+    postcard::to_allocvec(&(text, 7u32)).unwrap()
+}
+
+struct Spec<'a> {
+    id: &'a str,
+    description: &'a str,
+    keys: Vec<VKey>,
+    name: &'a str,
+    purpose: &'a str,
+    now: u64,
+}
+
+fn seal(
+    spec_keys: &[VKey],
+    name: &str,
+    purpose: &str,
+    nonce_seed: u8,
+    c: &Claims,
+    payload: &[u8],
+    max: Option<usize>,
+) -> String {
+    let nonce = [nonce_seed; NONCE_LEN];
+    codec(spec_keys, name, purpose, c.sealed, max)
+        .seal_fixed(&nonce, c, &RawPayload(payload))
+        .unwrap()
+}
+
+fn valid(s: Spec<'_>, value: String, c: &Claims, payload: &[u8]) -> Vector {
+    let mut plaintext = postcard::to_allocvec(c).unwrap();
+    plaintext.extend_from_slice(payload);
+    Vector {
+        id: s.id.into(),
+        description: s.description.into(),
+        keys: s.keys,
+        cookie_name: s.name.into(),
+        purpose: s.purpose.into(),
+        now: s.now,
+        value,
+        expect: "valid".into(),
+        plaintext_hex: Some(hex(&plaintext)),
+        reason: None,
+    }
+}
+
+fn invalid(s: Spec<'_>, value: String, reason: &str) -> Vector {
+    Vector {
+        id: s.id.into(),
+        description: s.description.into(),
+        keys: s.keys,
+        cookie_name: s.name.into(),
+        purpose: s.purpose.into(),
+        now: s.now,
+        value,
+        expect: "invalid".into(),
+        plaintext_hex: None,
+        reason: Some(reason.into()),
+    }
+}
+
+/// Decodes, applies `f` to the bytes, re-encodes.
+fn tamper(value: &str, f: impl FnOnce(&mut Vec<u8>)) -> String {
+    let mut bytes = URL_SAFE_NO_PAD.decode(value).unwrap();
+    f(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[allow(
+    clippy::too_many_lines,
+    reason = "one table of vectors reads best in one place"
+)]
+fn generate() -> File {
+    const N: &str = "__Host-session";
+    const P: &str = "session";
+    let k1 = || vec![vkey(1, 0x00, true)];
+    let spec = |id, description, keys, now| Spec {
+        id,
+        description,
+        keys,
+        name: N,
+        purpose: P,
+        now,
+    };
+    let mut v = Vec::new();
+
+    let c = claims(1, NOW - 600, NOW - 120, None);
+    let small = data(8);
+    let base = seal(&k1(), N, P, 1, &c, &small, None);
+    v.push(valid(
+        spec("valid-small", "a short payload, key id 1", k1(), NOW),
+        base.clone(),
+        &c,
+        &small,
+    ));
+
+    for (id, size, seed) in [
+        ("valid-256", 256, 2u8),
+        ("valid-1024", 1024, 3),
+        ("valid-2900", 2900, 4),
+    ] {
+        let c = claims(seed, NOW - 3600, NOW - 10, None);
+        let d = data(size);
+        let value = seal(&k1(), N, P, seed, &c, &d, None);
+        v.push(valid(
+            spec(id, "a payload of about this many bytes", k1(), NOW),
+            value,
+            &c,
+            &d,
+        ));
+    }
+
+    // Largest value that fits: name + value = 4096 exactly.
+    let c = claims(5, NOW - 60, NOW - 60, None);
+    let max_chars = 4096 - N.len();
+    let mut d = data(2900);
+    while crate::envelope::encoded_len(
+        postcard::to_allocvec(&c).unwrap().len() + d.len() + crate::envelope::OVERHEAD,
+    ) < max_chars
+    {
+        d.push(0);
+    }
+    while crate::envelope::encoded_len(
+        postcard::to_allocvec(&c).unwrap().len() + d.len() + crate::envelope::OVERHEAD,
+    ) > max_chars
+    {
+        d.pop();
+    }
+    let value = seal(&k1(), N, P, 5, &c, &d, None);
+    v.push(valid(spec("valid-max-size", "the longest value whose name plus value fit 4096 bytes (trailing zero bytes in the payload)", k1(), NOW), value, &c, &d));
+
+    let ring2 = || vec![vkey(2, 0x20, true), vkey(1, 0x00, false)];
+    let c = claims(6, NOW - 900, NOW - 30, Some("user-42"));
+    let value = seal(&[vkey(2, 0x20, true)], N, P, 6, &c, &small, None);
+    v.push(valid(
+        spec(
+            "valid-key-id-2-subject",
+            "key id 2 is primary; a subject is sealed",
+            ring2(),
+            NOW,
+        ),
+        value,
+        &c,
+        &small,
+    ));
+
+    let c = claims(7, NOW - 900, NOW - 30, None);
+    let old = seal(&k1(), N, P, 7, &c, &small, None);
+    v.push(valid(spec("valid-open-only-key", "sealed under key 1, which is now open-only beside primary key 2; the opener should re-seal it", ring2(), NOW), old.clone(), &c, &small));
+
+    let big = vec![vkey(u32::MAX, 0x40, true)];
+    let c = claims(8, NOW - 5, NOW - 5, None);
+    let value = seal(&big, N, P, 8, &c, &small, None);
+    v.push(valid(
+        spec("valid-max-key-id", "key id 4294967295", big.clone(), NOW),
+        value,
+        &c,
+        &small,
+    ));
+
+    let c = claims(9, NOW - 5, NOW - 5, None);
+    let value = seal(&k1(), "__Host-s", "csrf", 9, &c, &[], None);
+    v.push(valid(
+        Spec {
+            id: "valid-other-name-purpose",
+            description: "cookie __Host-s, purpose csrf, empty app data",
+            keys: k1(),
+            name: "__Host-s",
+            purpose: "csrf",
+            now: NOW,
+        },
+        value.clone(),
+        &c,
+        &[],
+    ));
+    v.push(invalid(
+        spec(
+            "wrong-cookie-name",
+            "the previous value presented as __Host-session",
+            k1(),
+            NOW,
+        ),
+        value.clone(),
+        "unauthenticated",
+    ));
+    v.push(invalid(
+        Spec {
+            id: "wrong-purpose",
+            description: "the previous value opened with purpose session",
+            keys: k1(),
+            name: "__Host-s",
+            purpose: "session",
+            now: NOW,
+        },
+        value,
+        "unauthenticated",
+    ));
+
+    let mut c = claims(10, NOW - 120, NOW - 120, None);
+    c.kind = 1;
+    c.expires = c.created + 600;
+    let value = seal(&k1(), N, P, 10, &c, &small, None);
+    v.push(valid(
+        spec(
+            "valid-single-use",
+            "a single-use value, first presentation (the opener needs a replay guard)",
+            k1(),
+            NOW,
+        ),
+        value,
+        &c,
+        &small,
+    ));
+
+    let c = claims(11, NOW + 30, NOW + 30, None);
+    let value = seal(&k1(), N, P, 11, &c, &small, None);
+    v.push(valid(
+        spec(
+            "valid-future-within-skew",
+            "sealed 30 s in the future, within the 60 s skew",
+            k1(),
+            NOW,
+        ),
+        value.clone(),
+        &c,
+        &small,
+    ));
+    let c12 = claims(12, NOW + 61, NOW + 61, None);
+    let value = seal(&k1(), N, P, 12, &c12, &small, None);
+    v.push(invalid(
+        spec(
+            "not-yet-valid",
+            "sealed 61 s in the future, beyond the 60 s skew",
+            k1(),
+            NOW,
+        ),
+        value,
+        "not_yet_valid",
+    ));
+
+    let c = claims(13, NOW - 12 * 3600 + 1, NOW - 60, None);
+    let value = seal(&k1(), N, P, 13, &c, &small, None);
+    v.push(valid(
+        spec(
+            "valid-last-second",
+            "one second before the absolute deadline",
+            k1(),
+            NOW,
+        ),
+        value,
+        &c,
+        &small,
+    ));
+    let c = claims(14, NOW - 12 * 3600, NOW - 60, None);
+    let value = seal(&k1(), N, P, 14, &c, &small, None);
+    v.push(invalid(
+        spec(
+            "expired-absolute",
+            "at the absolute deadline (created 12 h ago)",
+            k1(),
+            NOW,
+        ),
+        value,
+        "expired",
+    ));
+    let c = claims(15, NOW - 3600, NOW - 1800, None);
+    let value = seal(&k1(), N, P, 15, &c, &small, None);
+    v.push(invalid(
+        spec(
+            "expired-idle",
+            "sealed 30 min ago: at the idle deadline",
+            k1(),
+            NOW,
+        ),
+        value,
+        "idle_expired",
+    ));
+
+    let t = |id, description, value: String, reason| {
+        invalid(spec(id, description, k1(), NOW), value, reason)
+    };
+    v.push(t(
+        "version-flipped",
+        "version byte 0x01 changed to 0x02",
+        tamper(&base, |b| b[0] = 2),
+        "malformed",
+    ));
+    v.push(t(
+        "key-id-unknown",
+        "key id byte changed: 1 to 3, not in the ring",
+        tamper(&base, |b| b[4] = 3),
+        "unauthenticated",
+    ));
+    v.push(invalid(
+        spec(
+            "key-id-relabelled",
+            "a key-1 value relabelled as key 2, which is in the ring",
+            ring2(),
+            NOW,
+        ),
+        tamper(&old, |b| b[4] = 2),
+        "unauthenticated",
+    ));
+    v.push(t(
+        "nonce-flipped",
+        "one bit of the nonce flipped",
+        tamper(&base, |b| b[HEADER_LEN + 3] ^= 0x10),
+        "unauthenticated",
+    ));
+    v.push(t(
+        "ciphertext-flipped",
+        "one bit of the ciphertext flipped",
+        tamper(&base, |b| b[HEADER_LEN + NONCE_LEN + 2] ^= 1),
+        "unauthenticated",
+    ));
+    v.push(t(
+        "tag-flipped",
+        "one bit of the tag flipped",
+        tamper(&base, |b| {
+            let n = b.len();
+            b[n - 1] ^= 0x80;
+        }),
+        "unauthenticated",
+    ));
+    v.push(t(
+        "truncated",
+        "the last byte of the tag removed",
+        tamper(&base, |b| {
+            b.pop();
+        }),
+        "unauthenticated",
+    ));
+    v.push(t(
+        "too-short",
+        "shorter than version, key id, nonce and tag",
+        base[..40].to_owned(),
+        "malformed",
+    ));
+    v.push(t("empty", "the empty string", String::new(), "malformed"));
+    v.push(invalid(
+        spec(
+            "wrong-key",
+            "sealed under another key with the same id",
+            vec![vkey(1, 0x80, true)],
+            NOW,
+        ),
+        base.clone(),
+        "unauthenticated",
+    ));
+    let mut noncanonical = base.clone();
+    let last = noncanonical.pop().unwrap();
+    // Set the unused low bits of the final character (same decoded bytes).
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let pos = alphabet
+        .iter()
+        .position(|c| char::from(*c) == last)
+        .unwrap();
+    let unused_bits = match base.len() % 4 {
+        2 => 4,
+        3 => 2,
+        _ => 0,
+    };
+    assert!(
+        unused_bits > 0,
+        "pick a value whose length leaves unused bits"
+    );
+    noncanonical.push(char::from(alphabet[pos | 1]));
+    v.push(t("non-canonical-base64", "the unused low bits of the last character set: decodes to the same bytes with a lenient decoder", noncanonical, "malformed"));
+    v.push(t(
+        "padding",
+        "base64 padding appended",
+        format!("{base}=="),
+        "malformed",
+    ));
+    v.push(t(
+        "standard-alphabet",
+        "a character outside the base64url alphabet",
+        base.replacen(|c: char| c.is_ascii_alphabetic(), "+", 1),
+        "malformed",
+    ));
+    let c = claims(16, NOW - 60, NOW - 60, None);
+    let value = seal(&k1(), N, P, 16, &c, &data(3100), Some(8000));
+    assert!(value.len() > 4096 - N.len());
+    v.push(t(
+        "over-long",
+        "a real seal longer than 4096 minus the name length: refused before decoding",
+        value,
+        "malformed",
+    ));
+    let mut c = claims(17, NOW - 60, NOW - 60, None);
+    c.kind = 2;
+    let value = seal(&k1(), N, P, 17, &c, &small, None);
+    v.push(t(
+        "unknown-seal-kind",
+        "authenticates, but the kind field is 2",
+        value,
+        "malformed",
+    ));
+
+    assert_eq!(VERSION, 1);
+    File {
+        format: FORMAT.into(),
+        vectors: v,
+    }
+}
+
+fn check(v: &Vector) -> Result<(), String> {
+    let c = codec(&v.keys, &v.cookie_name, &v.purpose, v.now, None);
+    let got = c.open_raw(&v.value);
+    match (v.expect.as_str(), got) {
+        ("valid", Ok(opened)) => {
+            let mut plaintext = postcard::to_allocvec(&opened.meta.claims).unwrap();
+            plaintext.extend_from_slice(&opened.data);
+            let want = v.plaintext_hex.as_deref().unwrap_or_default();
+            if hex(&plaintext) != want {
+                return Err(format!("{}: plaintext differs", v.id));
+            }
+            // Re-seal with the same nonce and key: the value must repeat.
+            let bytes = URL_SAFE_NO_PAD.decode(&v.value).unwrap();
+            let nonce: [u8; NONCE_LEN] = bytes[HEADER_LEN..HEADER_LEN + NONCE_LEN]
+                .try_into()
+                .unwrap();
+            let kid = opened.meta.key_id();
+            let sealer_keys: Vec<VKey> = v
+                .keys
+                .iter()
+                .filter(|k| k.id == kid.0)
+                .map(|k| VKey {
+                    primary: true,
+                    ..k.clone()
+                })
+                .collect();
+            let again = codec(&sealer_keys, &v.cookie_name, &v.purpose, v.now, None)
+                .seal_fixed(&nonce, &opened.meta.claims, &RawPayload(&opened.data))
+                .unwrap();
+            if again != v.value {
+                return Err(format!("{}: re-sealing does not reproduce the value", v.id));
+            }
+            Ok(())
+        }
+        ("invalid", Err(e)) if Some(e.kind().as_str()) == v.reason.as_deref() => Ok(()),
+        (expect, got) => Err(format!(
+            "{}: expected {expect} {:?}, got {:?}",
+            v.id,
+            v.reason,
+            got.map(|_| "valid").map_err(|e| e.kind())
+        )),
+    }
+}
+
+#[test]
+fn vectors_v1() {
+    let generated = generate();
+    if std::env::var_os("SEALED_SESSION_WRITE_VECTORS").is_some() {
+        let text = serde_json::to_string_pretty(&generated).unwrap();
+        std::fs::write(PATH, text + "\n").unwrap();
+    }
+    let text = std::fs::read_to_string(PATH).unwrap();
+    let file: File = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        file.format, FORMAT,
+        "a format change needs a new vectors file"
+    );
+    assert!(file.vectors.len() >= 25);
+    let failures: Vec<String> = file.vectors.iter().filter_map(|v| check(v).err()).collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert_eq!(
+        file, generated,
+        "tests/vectors/v1.json differs from what the v1 code generates"
+    );
+}
