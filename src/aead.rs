@@ -98,6 +98,16 @@ fn open_detached<A: AeadInOut>(
         .map_err(|_| Error::new(ErrorKind::Unauthenticated))
 }
 
+/// The first 32 bytes of the XChaCha20 keystream for `nonce` under the
+/// cipher's key: a pseudorandom function of the nonce. Computed as the
+/// ciphertext of 32 zero bytes; the tag is discarded.
+pub(crate) fn keystream32(cipher: &Cipher, nonce: &[u8; NONCE_LEN]) -> [u8; 32] {
+    let mut block = [0u8; 32];
+    // 32 bytes with empty associated data are always within the AEAD's limits.
+    let _ = seal_detached(&cipher.0, nonce, &[], &mut block);
+    block
+}
+
 /// Label the fingerprint tag is computed over; also its nonce, padded.
 const FINGERPRINT_LABEL: &[u8] = b"sealed-session key fingerprint";
 

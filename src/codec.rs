@@ -540,6 +540,42 @@ impl SessionCodec {
     }
 }
 
+impl SessionCodec {
+    /// The CSRF token of `session`: 43 base64url characters derived from the
+    /// session id under the primary key (see the `csrf` module docs). Put it
+    /// in forms or a header; check it with [`SessionCodec::verify_csrf`] on
+    /// every unsafe method. It changes when the session id does
+    /// (regeneration).
+    ///
+    /// ```
+    /// # use sealed_session::{Keyring, KeyId, SessionCodec};
+    /// let codec = SessionCodec::builder(Keyring::generate(KeyId(1))?).build()?;
+    /// let a = codec.new_session(None)?;
+    /// let b = codec.new_session(None)?;
+    /// let token = codec.csrf_token(&a);
+    /// assert!(codec.verify_csrf(&a, &token));
+    /// assert!(!codec.verify_csrf(&b, &token));
+    /// assert!(!codec.verify_csrf(&a, ""));
+    /// # Ok::<(), sealed_session::Error>(())
+    /// ```
+    #[must_use]
+    pub fn csrf_token(&self, session: &SessionMeta) -> String {
+        crate::csrf::token(&self.slots[0].cipher, &session.id())
+    }
+
+    /// Whether `presented` is `session`'s CSRF token under any key in the
+    /// ring, compared in constant time. Untrusted input: any malformed text
+    /// is `false`.
+    #[must_use]
+    pub fn verify_csrf(&self, session: &SessionMeta, presented: &str) -> bool {
+        crate::csrf::verify(
+            self.slots.iter().map(|s| &s.cipher),
+            &session.id(),
+            presented,
+        )
+    }
+}
+
 impl fmt::Debug for SessionCodec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionCodec")

@@ -9,6 +9,7 @@ pub use crate::codec::{
     DEFAULT_COOKIE_NAME, DEFAULT_PURPOSE, MAX_NAME_VALUE_LEN, Opened, ResealReason, SessionCodec,
     SessionCodecBuilder,
 };
+pub use crate::csrf::CSRF_TOKEN_LEN;
 pub use crate::error::{Error, ErrorKind, Result};
 pub use crate::key::{KEY_LEN, Key, KeyId};
 pub use crate::keyring::{Keyring, RotationStep};
@@ -20,6 +21,7 @@ pub use crate::session::{SESSION_ID_LEN, SealKind, SessionId, SessionMeta};
 mod aead;
 mod clock;
 mod codec;
+mod csrf;
 mod envelope;
 mod error;
 mod grammar;

@@ -382,3 +382,40 @@ fn public_types_are_send_and_sync() {
     check::<sealed_session::MemoryRevocation>();
     check::<ManualClock>();
 }
+
+#[test]
+fn csrf_tokens_are_bound_to_the_session_and_survive_rotation() {
+    let c1 = codec(ring(1, 1));
+    let a = c1.new_session(None).unwrap();
+    let b = c1.new_session(None).unwrap();
+    let token = c1.csrf_token(&a);
+    assert_eq!(token.len(), sealed_session::CSRF_TOKEN_LEN);
+    assert_eq!(token, c1.csrf_token(&a), "deterministic per session");
+    assert!(c1.verify_csrf(&a, &token));
+    assert!(
+        !c1.verify_csrf(&b, &token),
+        "a token from session A fails for session B"
+    );
+    for bad in [
+        "",
+        "x",
+        &token[..42],
+        &format!("{token}A"),
+        &token.replace(|_: char| true, "A"),
+    ] {
+        assert!(!c1.verify_csrf(&a, bad), "{bad:?}");
+    }
+    // Another key gives other tokens; after rotation old tokens still verify.
+    let other = codec(ring(1, 9));
+    assert!(!other.verify_csrf(&a, &token));
+    let mut rotated = ring(2, 2);
+    rotated
+        .add_open_only(KeyId(1), Key::from_bytes(&[1; 32]).unwrap())
+        .unwrap();
+    let c2 = codec(rotated);
+    assert!(c2.verify_csrf(&a, &token));
+    assert_ne!(c2.csrf_token(&a), token);
+    // Regeneration changes the token.
+    let fresh = c1.regenerate(&a, None).unwrap();
+    assert!(!c1.verify_csrf(&fresh, &token));
+}
