@@ -486,10 +486,10 @@ impl SessionCodec {
             opened: true,
         };
         let id = meta.id();
-        if let Some(hook) = &self.revocation {
-            if hook.is_revoked(&meta, now_time) {
-                return Err(Error::new(ErrorKind::Revoked).for_session(id));
-            }
+        if let Some(hook) = &self.revocation
+            && hook.is_revoked(&meta, now_time)
+        {
+            return Err(Error::new(ErrorKind::Revoked).for_session(id));
         }
         let data = decode(data)?;
         self.check_replay(&meta, now)?;
@@ -570,23 +570,6 @@ impl fmt::Debug for SessionCodecBuilder {
     }
 }
 
-#[cfg(test)]
-pub(crate) mod testing {
-    //! The deterministic seal path, for the vectors and tamper tests.
-    use super::*;
-
-    impl SessionCodec {
-        pub(crate) fn seal_fixed<T: Serialize + ?Sized>(
-            &self,
-            nonce: &[u8; NONCE_LEN],
-            claims: &Claims,
-            data: &T,
-        ) -> Result<String> {
-            self.seal_with_nonce(nonce, |buf| payload::encode(claims, data, buf))
-        }
-    }
-}
-
 /// Bytes that serialize verbatim, as if they were already the postcard
 /// encoding of the app's data.
 struct RawPayload<'a>(&'a [u8]);
@@ -604,5 +587,26 @@ impl Serialize for RawPayload<'_> {
             tuple.serialize_element(byte)?;
         }
         tuple.end()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! The deterministic seal path, for the vectors and tamper tests.
+    use super::*;
+
+    impl SessionCodec {
+        #[allow(
+            dead_code,
+            reason = "the vector and tamper tests that call it land separately"
+        )]
+        pub(crate) fn seal_fixed<T: Serialize + ?Sized>(
+            &self,
+            nonce: &[u8; NONCE_LEN],
+            claims: &Claims,
+            data: &T,
+        ) -> Result<String> {
+            self.seal_with_nonce(nonce, |buf| payload::encode(claims, data, buf))
+        }
     }
 }

@@ -558,7 +558,7 @@ fn from_hex(text: &str) -> Result<Vec<u8>, Failure> {
             _ => None,
         }
     }
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(Failure::input(
             "the payload is not hex: it has an odd number of digits",
         ));
