@@ -1,6 +1,11 @@
 //! The `sealed-session` binary, run as scripts run it: flags, stdout,
 //! stderr and exit status are its contract (`docs/CLI.md`).
 #![cfg(feature = "cli")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers outside #[test] functions: a failed unwrap is a failed test"
+)]
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
