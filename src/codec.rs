@@ -29,6 +29,9 @@ pub const DEFAULT_PURPOSE: &str = "session";
 /// (RFC 6265bis §5.6 step 5, §5.7 step 4; Chromium
 /// `kMaxCookieNamePlusValueSize`, Firefox `kMaxBytesPerCookie`).
 pub const MAX_NAME_VALUE_LEN: usize = 4096;
+/// The format version this crate writes, and the only one `open` accepts:
+/// the first byte of every sealed value (`docs/FORMAT.md`).
+pub const FORMAT_VERSION: u8 = envelope::VERSION;
 
 /// One key, ready to use with this codec's associated data.
 #[derive(Clone)]

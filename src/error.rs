@@ -158,6 +158,17 @@ impl Error {
         self
     }
 
+    /// The detail alone, without the kind's text: for wrapping a
+    /// configuration error in a more specific one.
+    pub(crate) fn detail_text(&self) -> String {
+        match &self.detail {
+            Detail::None => self.kind.as_str().replace('_', " "),
+            Detail::Static(s) => (*s).to_owned(),
+            Detail::Owned(s) => s.to_string(),
+            Detail::Size { size, limit } => format!("{size} bytes, limit {limit}"),
+        }
+    }
+
     /// The kind, for logs, metrics and branching.
     #[must_use]
     pub const fn kind(&self) -> ErrorKind {

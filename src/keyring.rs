@@ -259,15 +259,14 @@ impl FromStr for Keyring {
                     u32::MAX
                 ))
             })?;
-            let key: Key = key
-                .trim()
-                .parse()
-                .map_err(|e| Error::config(format!("keyring entry {position}: {e}")))?;
+            let key: Key = key.trim().parse().map_err(|e: Error| {
+                Error::config(format!("keyring entry {position}: {}", e.detail_text()))
+            })?;
             match ring.as_mut() {
                 None => ring = Some(Self::new(id, key)),
-                Some(ring) => ring
-                    .add_open_only(id, key)
-                    .map_err(|e| Error::config(format!("keyring entry {position}: {e}")))?,
+                Some(ring) => ring.add_open_only(id, key).map_err(|e| {
+                    Error::config(format!("keyring entry {position}: {}", e.detail_text()))
+                })?,
             }
         }
         ring.ok_or_else(|| Error::config("the keyring is empty".to_owned()))
@@ -320,6 +319,7 @@ mod tests {
             assert_eq!(err.kind(), ErrorKind::Config);
             let msg = err.to_string();
             assert!(msg.contains(needle), "{msg:?} should contain {needle:?}");
+            assert_eq!(msg.matches("invalid configuration").count(), 1, "{msg}");
             assert!(!msg.contains(short), "{msg:?} echoes key material");
         }
     }

@@ -6,8 +6,8 @@
 // The public interface is:
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use crate::codec::{
-    DEFAULT_COOKIE_NAME, DEFAULT_PURPOSE, MAX_NAME_VALUE_LEN, Opened, ResealReason, SessionCodec,
-    SessionCodecBuilder,
+    DEFAULT_COOKIE_NAME, DEFAULT_PURPOSE, FORMAT_VERSION, MAX_NAME_VALUE_LEN, Opened, ResealReason,
+    SessionCodec, SessionCodecBuilder,
 };
 pub use crate::csrf::CSRF_TOKEN_LEN;
 pub use crate::error::{Error, ErrorKind, Result};
