@@ -483,10 +483,10 @@ impl SessionCodec {
             opened: true,
         };
         let id = meta.id();
-        if let Some(hook) = &self.revocation {
-            if hook.is_revoked(&meta, now_time) {
-                return Err(Error::new(ErrorKind::Revoked).for_session(id));
-            }
+        if let Some(hook) = &self.revocation
+            && hook.is_revoked(&meta, now_time)
+        {
+            return Err(Error::new(ErrorKind::Revoked).for_session(id));
         }
         let data = decode(data)?;
         self.check_replay(&meta, now)?;
@@ -567,6 +567,26 @@ impl fmt::Debug for SessionCodecBuilder {
     }
 }
 
+/// Bytes that serialize verbatim, as if they were already the postcard
+/// encoding of the app's data.
+struct RawPayload<'a>(&'a [u8]);
+
+impl Serialize for RawPayload<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> core::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        // A tuple of u8 is written by postcard as the bytes themselves,
+        // with no length prefix.
+        let mut tuple = serializer.serialize_tuple(self.0.len())?;
+        for byte in self.0 {
+            tuple.serialize_element(byte)?;
+        }
+        tuple.end()
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod testing {
     //! The deterministic seal path, for the vectors and tamper tests.
@@ -581,22 +601,5 @@ pub(crate) mod testing {
         ) -> Result<String> {
             self.seal_with_nonce(nonce, |buf| payload::encode(claims, data, buf))
         }
-    }
-}
-
-/// Bytes that serialize verbatim, as if they were already the postcard
-/// encoding of the app's data.
-struct RawPayload<'a>(&'a [u8]);
-
-impl Serialize for RawPayload<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> core::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeTuple;
-        // A tuple of u8 is written by postcard as the bytes themselves,
-        // with no length prefix.
-        let mut tuple = serializer.serialize_tuple(self.0.len())?;
-        for byte in self.0 {
-            tuple.serialize_element(byte)?;
-        }
-        tuple.end()
     }
 }

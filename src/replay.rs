@@ -141,10 +141,10 @@ impl ReplayGuard for MemoryReplayGuard {
     fn consume(&self, id: &SessionId, until: OffsetDateTime, now: OffsetDateTime) -> Result<bool> {
         let now = unix_seconds(now);
         let mut map = self.lock();
-        if let Some(e) = map.get(id) {
-            if e.until > now {
-                return Ok(false);
-            }
+        if let Some(e) = map.get(id)
+            && e.until > now
+        {
+            return Ok(false);
         }
         if !map.contains_key(id) && !make_room(&mut map, self.capacity, now, true) {
             return Err(Error::new(ErrorKind::StoreFull));
