@@ -124,9 +124,6 @@ pub(crate) struct Candidates<'a> {
     /// Values of `NAME.k` for `k` below the chunk cap, each short enough
     /// for chunk `k`. Empty when chunking is off.
     pub(crate) chunks: Vec<Vec<&'a str>>,
-    /// A value of ours was skipped for its length, or a joined set was
-    /// longer than a sealed value can be.
-    pub(crate) oversize: bool,
 }
 
 impl<'a> Candidates<'a> {
@@ -150,9 +147,8 @@ impl<'a> Candidates<'a> {
         for (name, value) in pairs(headers) {
             if name == base {
                 out.carried = out.carried.with_single();
-                if value.len() > limits.single_max() {
-                    out.oversize = true;
-                } else if out.singles.len() < MAX_CANDIDATES_PER_NAME {
+                if value.len() <= limits.single_max() && out.singles.len() < MAX_CANDIDATES_PER_NAME
+                {
                     out.singles.push(value);
                 }
             } else if let Some(k) = chunks::chunk_index(base, name) {
@@ -160,9 +156,7 @@ impl<'a> Candidates<'a> {
                 let Some(list) = out.chunks.get_mut(k) else {
                     continue;
                 };
-                if value.len() > limits.chunk_max(k) {
-                    out.oversize = true;
-                } else if list.len() < MAX_CANDIDATES_PER_NAME {
+                if value.len() <= limits.chunk_max(k) && list.len() < MAX_CANDIDATES_PER_NAME {
                     list.push(value);
                 }
             }
@@ -181,10 +175,9 @@ impl<'a> Candidates<'a> {
     /// values (later indices varying fastest) when an index was sent more
     /// than once. Sets longer than `max_len` count against the limit but
     /// are not assembled.
-    pub(crate) fn for_each_joined(&mut self, max_len: usize, mut f: impl FnMut(usize, &str)) {
+    pub(crate) fn for_each_joined(&self, max_len: usize, mut f: impl FnMut(usize, &str)) {
         let present = self.chunks.iter().take_while(|l| !l.is_empty()).count();
         let mut tries = 0;
-        let mut oversize = false;
         let mut joined = String::new();
         'sizes: for n in (2..=present).rev() {
             let lists = &self.chunks[..n];
@@ -195,9 +188,7 @@ impl<'a> Candidates<'a> {
                 }
                 tries += 1;
                 let len: usize = lists.iter().zip(&choice).map(|(l, &i)| l[i].len()).sum();
-                if len > max_len {
-                    oversize = true;
-                } else {
+                if len <= max_len {
                     joined.clear();
                     for (list, &i) in lists.iter().zip(&choice) {
                         joined.push_str(list[i]);
@@ -209,7 +200,6 @@ impl<'a> Candidates<'a> {
                 }
             }
         }
-        self.oversize |= oversize;
     }
 }
 
@@ -267,7 +257,6 @@ mod tests {
         assert_eq!(c.carried.chunks().collect::<Vec<_>>(), [0, 1, 9, 63]);
         assert_eq!(c.singles, ["a"]);
         assert_eq!(c.chunks, [vec!["b"], vec!["d"], vec![], vec![]]);
-        assert!(!c.oversize);
     }
 
     #[test]
@@ -289,7 +278,6 @@ mod tests {
         let c = Candidates::collect([header.as_str()], NAME, &l);
         assert!(c.carried.single() && c.carried.chunk(0));
         assert!(c.singles.is_empty() && c.chunks[0].is_empty());
-        assert!(c.oversize);
     }
 
     #[test]
@@ -301,7 +289,7 @@ mod tests {
     }
 
     fn joined(header: &str, max_len: usize) -> Vec<(usize, String)> {
-        let mut c = Candidates::collect([header], NAME, &limits(4));
+        let c = Candidates::collect([header], NAME, &limits(4));
         let mut out = Vec::new();
         c.for_each_joined(max_len, |n, s| out.push((n, s.to_owned())));
         out
@@ -342,10 +330,10 @@ mod tests {
         }
         assert_eq!(joined(&h, 100).len(), MAX_CANDIDATES_PER_NAME);
         let h = format!("{NAME}.0=AAAA; {NAME}.1=BBBB");
-        let mut c = Candidates::collect([h.as_str()], NAME, &limits(4));
+        let c = Candidates::collect([h.as_str()], NAME, &limits(4));
         let mut called = false;
         c.for_each_joined(7, |_, _| called = true);
-        assert!(!called && c.oversize);
+        assert!(!called);
     }
 
     #[test]

@@ -29,7 +29,9 @@ use crate::session::SealKind;
 /// let l = Lifetime::default();
 /// assert_eq!(l.absolute, Duration::hours(12));
 /// assert_eq!(l.idle, Duration::minutes(30));
-/// let strict = Lifetime { idle: Duration::minutes(15), ..Lifetime::aal3() };
+/// // `Lifetime` is non-exhaustive: start from a preset, then set fields.
+/// let mut strict = Lifetime::aal3();
+/// strict.idle = Duration::minutes(15);
 /// assert!(strict.validate().is_ok());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -80,7 +80,12 @@ pub struct ReadOutcome<T> {
     /// was refused, for logs and metrics (never the value). With several
     /// refused candidates, the kind from the one that got furthest: a
     /// check after authentication (expired, revoked, ...) over
-    /// [`ErrorKind::Unauthenticated`] over [`ErrorKind::Malformed`].
+    /// [`ErrorKind::Unauthenticated`] over [`ErrorKind::Malformed`]. A
+    /// name of ours with no value worth opening (longer than a browser
+    /// stores, beyond the candidate limit, or chunks while chunking is off)
+    /// reads as [`ErrorKind::Malformed`]. So `refusal` is `Some` exactly
+    /// when `session` is `None` and `carried` is not empty; the adapter
+    /// then usually sends [`SessionCookies::remove`].
     pub refusal: Option<ErrorKind>,
     /// Which of our cookie names the request carried; pass it to
     /// [`SessionCookies::seal`] or [`SessionCookies::remove`].
@@ -181,7 +186,7 @@ impl SessionCookies {
         cookie_headers: impl IntoIterator<Item = &'a str>,
     ) -> ReadOutcome<T> {
         let limits = self.policy.limits();
-        let mut found = Candidates::collect(cookie_headers, self.policy.name(), limits);
+        let found = Candidates::collect(cookie_headers, self.policy.name(), limits);
         let mut best: Option<(Opened<T>, Layout)> = None;
         let mut refusal: Option<ErrorKind> = None;
         let mut consider = |result: Result<Opened<T>>, layout: Layout| match result {
@@ -206,9 +211,6 @@ impl SessionCookies {
         found.for_each_joined(self.codec.max_value_len(), |n, joined| {
             consider(self.codec.open(joined), Layout::Chunks(n));
         });
-        if found.oversize && refusal.is_none() {
-            refusal = Some(ErrorKind::Malformed);
-        }
         let carried = found.carried;
         match best {
             Some((session, layout)) => ReadOutcome {
@@ -219,7 +221,9 @@ impl SessionCookies {
             },
             None => ReadOutcome {
                 session: None,
-                refusal: if carried.is_empty() { None } else { refusal },
+                // Names of ours with no usable value (too long, or chunks
+                // while chunking is off) read as malformed.
+                refusal: (!carried.is_empty()).then(|| refusal.unwrap_or(ErrorKind::Malformed)),
                 carried,
                 used: None,
             },
