@@ -2,22 +2,6 @@
 //! the checks that refuse, when the policy is built, every configuration a
 //! browser would silently drop or ignore.
 //!
-//! The rules, with their sources (RFC 6265bis -22 unless stated):
-//!
-//! | rule | source |
-//! |---|---|
-//! | the name is a non-empty RFC 9110 `token` | §4.1.1 |
-//! | `__Host-` needs Secure, an explicit `Path=/` and no Domain | §4.1.3.2, §5.7 step 21 |
-//! | `__Secure-` needs Secure | §4.1.3.1 |
-//! | a name that matches a prefix case-insensitively must spell it exactly | Firefox matches prefixes case-insensitively (`CookieValidation.cpp`) |
-//! | `__Http-` needs Secure and HttpOnly; `__Host-Http-` also the `__Host-` rules | draft-ietf-httpbis-layered-cookies-02 |
-//! | `SameSite=None` needs Secure | §5.7 step 19; Chromium `EXCLUDE_SAMESITE_NONE_INSECURE` |
-//! | `Partitioned` needs Secure | CHIPS draft (not part of 6265bis) |
-//! | Path and Domain are `av-octet`s, at most 1024 bytes | §4.1.1, §5.6 step 6; Firefox rejects the whole cookie |
-//! | Path starts with `/` (else the browser substitutes the default path) | §5.6.4 |
-//! | Domain is a `<subdomain>` (RFC 1034 §3.5, RFC 1123 §2.1), no leading dot | §4.1.1 `domain-value` |
-//! | Max-Age and Expires are capped at 400 days | §5.5 |
-//!
 //! HttpOnly is always sent: a sealed session value is of no use to
 //! scripts, and only to an attacker's (OWASP Session Management Cheat
 //! Sheet, ASVS 5.0 3.3.4).
@@ -25,7 +9,7 @@
 use std::sync::Arc;
 
 use crate::chunks::{self, ChunkLimits};
-use crate::codec::{DEFAULT_COOKIE_NAME, MAX_NAME_VALUE_LEN};
+use crate::codec::DEFAULT_COOKIE_NAME;
 use crate::error::{Error, ErrorKind, Result};
 use crate::grammar::{is_av_octet, is_token};
 
@@ -47,7 +31,10 @@ const _: () = assert!(MAX_COOKIE_AGE_SECS == 34_560_000);
 #[non_exhaustive]
 pub enum SameSite {
     /// Never sent on cross-site requests. Safest against CSRF, but a user
-    /// following a link from another site arrives logged out (§8.8.2).
+    /// following a link from another site arrives logged out. RFC 6265bis
+    /// §8.8.2 suggests two cookies for that: a `Lax` one to read the
+    /// session and a `Strict` one whose absence forces re-authentication
+    /// before state-changing actions (two policies with two names).
     Strict,
     /// Sent on cross-site top-level navigations with safe methods only.
     /// The default: it keeps links into the site working while blocking
@@ -193,6 +180,24 @@ pub struct CookiePolicy {
 
 /// Configures a [`CookiePolicy`]; nothing is checked until
 /// [`CookiePolicyBuilder::build`].
+///
+/// # Rules checked by [`CookiePolicyBuilder::build`]
+///
+/// With their sources (RFC 6265bis -22 unless stated):
+///
+/// | rule | source |
+/// |---|---|
+/// | the name is a non-empty RFC 9110 `token` | §4.1.1 |
+/// | `__Host-` needs Secure, an explicit `Path=/` and no Domain | §4.1.3.2, §5.7 step 21 |
+/// | `__Secure-` needs Secure | §4.1.3.1 |
+/// | a name that matches a prefix case-insensitively must spell it exactly | Firefox matches prefixes case-insensitively (`CookieValidation.cpp`) |
+/// | `__Http-` needs Secure and HttpOnly; `__Host-Http-` also the `__Host-` rules | draft-ietf-httpbis-layered-cookies-02 |
+/// | `SameSite=None` needs Secure | §5.7 step 19; Chromium `EXCLUDE_SAMESITE_NONE_INSECURE` |
+/// | `Partitioned` needs Secure | CHIPS draft (not part of 6265bis) |
+/// | Path and Domain are `av-octet`s, at most 1024 bytes | §4.1.1, §5.6 step 6; Firefox rejects the whole cookie |
+/// | Path starts with `/` (else the browser substitutes the default path) | §5.6.4 |
+/// | Domain is a `<subdomain>` (RFC 1034 §3.5, RFC 1123 §2.1), no leading dot | §4.1.1 `domain-value` |
+/// | Max-Age and Expires stay within 400 days (clamped when sealing, never refused) | §5.5 |
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct CookiePolicyBuilder {
@@ -345,7 +350,8 @@ impl CookiePolicyBuilder {
     /// Default none (host-only).
     ///
     /// A Domain cannot be combined with `__Host-`: use `__Secure-` (the
-    /// recommended choice, ASVS 5.0 3.3.1) or a name without a prefix.
+    /// recommended choice, ASVS 5.0 3.3.1; `__Http-` works too) or a name
+    /// without a prefix.
     /// Note that any subdomain can then set a cookie with the same name;
     /// [`SessionCookies::open`](crate::SessionCookies::open) tries each and
     /// keeps only one that authenticates, but a subdomain holding a valid
@@ -405,10 +411,35 @@ impl CookiePolicyBuilder {
     /// Default off: a value that does not fit one cookie is refused with
     /// [`ErrorKind::TooLarge`].
     ///
-    /// `max_chunks` must be 2 to [`MAX_CHUNKS`]. Each chunk is a cookie:
-    /// browsers keep about 180 per domain (Chromium `kDomainMaxCookies`,
-    /// Firefox `network.cookie.maxPerHost`) and all of them share one
-    /// `Cookie` header.
+    /// `max_chunks` must be 2 to [`MAX_CHUNKS`]; 1 turns chunking off
+    /// again.
+    ///
+    /// # Layout
+    ///
+    /// A value that fits one cookie is always written as one cookie named
+    /// `NAME`. Otherwise it is cut, in order, into the fewest chunks that
+    /// hold it, `NAME.0` to `NAME.(n-1)` (the prefix is kept, so
+    /// `__Host-session.0` has the `__Host-` guarantees), each filled to
+    /// 4096 bytes of name plus value except the last. The AEAD tag covers
+    /// the whole value, so chunks of different seals never authenticate
+    /// together. Writing a new layout removes the names the request
+    /// carried that it no longer uses; reading is described on
+    /// [`SessionCookies::open`](crate::SessionCookies::open).
+    ///
+    /// # Limits and their sources
+    ///
+    /// | limit | value | source |
+    /// |---|---|---|
+    /// | name + value of each cookie | 4096 bytes | RFC 6265bis §5.6 step 5, §5.7 step 4; Chromium `kMaxCookieNamePlusValueSize`; Firefox `kMaxBytesPerCookie` |
+    /// | bytes added to the `Cookie` header | [`DEFAULT_COOKIE_HEADER_BUDGET`] = 7168 by default | RFC 6265bis §4.2.1: servers commonly refuse header fields over 8192 octets; 1 KiB is left for other cookies |
+    /// | chunks | 2 to [`MAX_CHUNKS`] (16) | crate choice; each chunk is one of the about 180 cookies a browser keeps per domain (Chromium `kDomainMaxCookies`, Firefox `network.cookie.maxPerHost`) |
+    ///
+    /// With the default budget, values up to about 7.1 KB of base64 (about
+    /// 5.3 KB of sealed bytes) fit, in at most 2 chunks; a larger budget
+    /// lets more chunks count. [`CookiePolicy::max_value_len`] tells the
+    /// exact figure, and the codec's limit is set to it.
+    ///
+    /// [`DEFAULT_COOKIE_HEADER_BUDGET`]: crate::DEFAULT_COOKIE_HEADER_BUDGET
     ///
     /// [`DEFAULT_MAX_CHUNKS`]: crate::DEFAULT_MAX_CHUNKS
     /// [`MAX_CHUNKS`]: crate::MAX_CHUNKS
@@ -433,9 +464,10 @@ impl CookiePolicyBuilder {
     ///
     /// # Errors
     /// [`ErrorKind::Config`], with a message naming the rule, if any rule
-    /// in the table at the top of this module's documentation (and on the
-    /// setters) is broken, if `max_chunks` is out of range, or if the name
-    /// and the header budget leave no room for a sealed value.
+    /// listed on [`CookiePolicyBuilder`] (and on its setters) is broken, if
+    /// `max_chunks` is out of range, or if the name and the header budget
+    /// leave no room for a sealed value. The message never contains the
+    /// configured values.
     pub fn build(self) -> Result<CookiePolicy> {
         let config = |msg: &'static str| Err(Error::with(ErrorKind::Config, msg));
         if !is_token(&self.name) {
@@ -479,7 +511,6 @@ impl CookiePolicyBuilder {
         if limits.max_value_len() < crate::envelope::MIN_ENCODED_LEN {
             return config("the cookie header budget leaves no room for a sealed value");
         }
-        debug_assert!(self.name.len() < MAX_NAME_VALUE_LEN);
         Ok(CookiePolicy {
             name: self.name.into_boxed_str(),
             attributes: Arc::new(Attributes {

@@ -33,7 +33,13 @@ use crate::set_cookie::{Lifespan, SetCookie};
 ///
 /// Every call returns at most one `Set-Cookie` per cookie name (RFC
 /// 6265bis §4.1.1), so an adapter must send the result of one call only,
-/// never of two.
+/// never of two. A response that sets or clears the session should also
+/// carry `Cache-Control: no-store` (OWASP Session Management Cheat Sheet),
+/// and a logout may add `Clear-Site-Data: "cookies"`.
+///
+/// The browser's expiry is never trusted: every deadline is checked inside
+/// the sealed value when it is opened, so a cookie replayed after its
+/// Max-Age by a raw client is still refused once the session has expired.
 ///
 /// ```
 /// use sealed_session::{CookiePolicy, KeyId, Keyring, SessionCodec, SessionCookies};
@@ -162,6 +168,14 @@ impl SessionCookies {
     /// every one: HTTP/2 and HTTP/3 send one per cookie). Never fails and
     /// never panics: any problem reads as "no session".
     ///
+    /// Parsing is lenient (RFC 6265bis §5.8.1): each header value is split
+    /// on `;`, spaces and tabs around names and values are trimmed, and a
+    /// name ends at the first `=`. Names are compared exactly
+    /// (case-sensitive); values are taken as sent (no unquoting, no
+    /// percent-decoding). The scan allocates nothing per pair, and a value
+    /// longer than a browser could have stored under its name is skipped
+    /// before any decoding.
+    ///
     /// Candidates, each opened with [`SessionCodec::open`]:
     ///
     /// - every value of `NAME` (at most
@@ -260,7 +274,11 @@ impl SessionCookies {
     ///
     /// With [`Persistence::UntilExpiry`], Max-Age is the time left until
     /// the session's absolute deadline (as the codec's current lifetime
-    /// computes it), at most 400 days, and Expires is now plus Max-Age.
+    /// computes it), at most 400 days
+    /// ([`MAX_COOKIE_AGE_SECS`](crate::MAX_COOKIE_AGE_SECS)), and Expires
+    /// is now plus Max-Age. A session already past its deadline gets
+    /// `Max-Age=0`: the browser drops it at once, as the server would
+    /// refuse it anyway.
     ///
     /// # Errors
     /// As for [`SessionCookies::seal`].
@@ -339,6 +357,12 @@ impl SessionCookies {
             .collect()
     }
 }
+
+// Adapters share one instance across threads.
+const _: fn() = || {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<SessionCookies>();
+};
 
 #[cfg(test)]
 mod tests {
