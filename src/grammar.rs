@@ -16,13 +16,11 @@ pub(crate) fn is_token(s: &str) -> bool {
 
 /// `cookie-octet` (RFC 6265bis §4.1.1): `%x21 / %x23-2B / %x2D-3A /
 /// %x3C-5B / %x5D-7E`.
-#[allow(dead_code, reason = "used by tests until the cookie module lands")]
 pub(crate) const fn is_cookie_octet(b: u8) -> bool {
     matches!(b, 0x21 | 0x23..=0x2B | 0x2D..=0x3A | 0x3C..=0x5B | 0x5D..=0x7E)
 }
 
 /// `av-octet` (RFC 6265bis §4.1.1): `%x20-3A / %x3C-7E`.
-#[allow(dead_code, reason = "used by tests until the cookie module lands")]
 pub(crate) const fn is_av_octet(b: u8) -> bool {
     matches!(b, 0x20..=0x3A | 0x3C..=0x7E)
 }

@@ -1,0 +1,474 @@
+//! `SessionCookies`: the codec and the cookie policy together, as the one
+//! framework-agnostic type adapters use. It reads `Cookie` header values
+//! and writes `Set-Cookie` headers; it does no I/O and names no framework
+//! type.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::attributes::{CookiePolicy, Persistence};
+use crate::chunks::{self, Layout};
+use crate::clock::from_unix_seconds;
+use crate::codec::{Opened, SessionCodec, SessionCodecBuilder};
+use crate::cookie_header::{Candidates, CarriedCookies};
+use crate::error::{Error, ErrorKind, Result};
+use crate::session::SessionMeta;
+use crate::set_cookie::{Lifespan, SetCookie};
+
+/// A [`SessionCodec`] and a [`CookiePolicy`] that agree on the cookie name
+/// and the size budget: what an HTTP adapter needs to read a session from a
+/// request and write it into a response.
+///
+/// The flow for one request:
+///
+/// 1. [`SessionCookies::open`] with the request's `Cookie` header values
+///    gives a [`ReadOutcome`]: the session if one authenticated, why a
+///    cookie of ours was refused, and which of our names the request
+///    carried.
+/// 2. To write the session (it is new, changed, or
+///    [`Opened::reseal_due`]), [`SessionCookies::seal`] returns every
+///    `Set-Cookie` header to send, removals of stale chunks included.
+/// 3. On logout, or when a cookie was refused,
+///    [`SessionCookies::remove`] returns the removals.
+///
+/// Every call returns at most one `Set-Cookie` per cookie name (RFC
+/// 6265bis §4.1.1), so an adapter must send the result of one call only,
+/// never of two. A response that sets or clears the session should also
+/// carry `Cache-Control: no-store` (OWASP Session Management Cheat Sheet),
+/// and a logout may add `Clear-Site-Data: "cookies"`.
+///
+/// The browser's expiry is never trusted: every deadline is checked inside
+/// the sealed value when it is opened, so a cookie replayed after its
+/// Max-Age by a raw client is still refused once the session has expired.
+///
+/// ```
+/// use sealed_session::{CookiePolicy, KeyId, Keyring, SessionCodec, SessionCookies};
+///
+/// let cookies = SessionCookies::new(
+///     SessionCodec::builder(Keyring::generate(KeyId(1))?),
+///     CookiePolicy::default(),
+/// )?;
+///
+/// // Login: a new session, written into the response.
+/// let login = cookies.open::<String>([]);
+/// assert!(login.session.is_none());
+/// let meta = cookies.codec().new_session(Some("user-42"))?;
+/// let set = cookies.seal(&meta, &"cart: 3 items".to_owned(), &login.carried)?;
+/// assert_eq!(set.len(), 1);
+/// assert!(set[0].header_value().ends_with("; Path=/; Secure; HttpOnly; SameSite=Lax"));
+///
+/// // Next request: the browser sends the cookie back.
+/// let header = format!("theme=dark; {}={}", set[0].name(), set[0].value());
+/// let read = cookies.open::<String>([header.as_str()]);
+/// let session = read.session.expect("authenticates");
+/// assert_eq!(session.data, "cart: 3 items");
+///
+/// // Logout: remove what the request carried.
+/// let gone = cookies.remove(&read.carried);
+/// assert!(gone[0].header_value().contains("Max-Age=0"));
+/// # Ok::<(), sealed_session::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct SessionCookies {
+    codec: SessionCodec,
+    policy: CookiePolicy,
+}
+
+/// What [`SessionCookies::open`] found in a request.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ReadOutcome<T> {
+    /// The session, if a cookie of ours authenticated and passed every
+    /// check. With several (duplicate names, or a single cookie beside a
+    /// chunk set), the newest seal wins.
+    pub session: Option<Opened<T>>,
+    /// When no session was opened but a cookie of ours was present: why it
+    /// was refused, for logs and metrics (never the value). With several
+    /// refused candidates, the kind from the one that got furthest: a
+    /// check after authentication (expired, revoked, ...) over
+    /// [`ErrorKind::Unauthenticated`] over [`ErrorKind::Malformed`]. A
+    /// name of ours with no value worth opening (longer than a browser
+    /// stores, beyond the candidate limit, or chunks while chunking is off)
+    /// reads as [`ErrorKind::Malformed`]. So `refusal` is `Some` exactly
+    /// when `session` is `None` and `carried` is not empty; the adapter
+    /// then usually sends [`SessionCookies::remove`].
+    pub refusal: Option<ErrorKind>,
+    /// Which of our cookie names the request carried; pass it to
+    /// [`SessionCookies::seal`] or [`SessionCookies::remove`].
+    pub carried: CarriedCookies,
+    used: Option<Layout>,
+}
+
+impl<T> ReadOutcome<T> {
+    /// The carried names that the opened session does not use: the chunks
+    /// beside a single cookie that won, or the single cookie and chunks
+    /// beyond the set that won. Empty when no session was opened (then
+    /// everything carried is [`ReadOutcome::carried`]). An adapter that
+    /// does not re-seal may send [`SessionCookies::remove`] for these to
+    /// tidy up.
+    #[must_use]
+    pub fn stale(&self) -> CarriedCookies {
+        match self.used {
+            None => CarriedCookies::none(),
+            Some(layout) => self.carried.without(used_names(layout)),
+        }
+    }
+}
+
+/// The names a layout writes.
+fn used_names(layout: Layout) -> CarriedCookies {
+    match layout {
+        Layout::Single => CarriedCookies::none().with_single(),
+        Layout::Chunks(n) => (0..n).fold(CarriedCookies::none(), CarriedCookies::with_chunk),
+    }
+}
+
+/// How far a refused candidate got, to report the most useful kind.
+const fn rank(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::Malformed => 0,
+        ErrorKind::Unauthenticated => 1,
+        _ => 2,
+    }
+}
+
+impl SessionCookies {
+    /// Builds the codec from `codec` with the cookie name and the value
+    /// length limit taken from `policy`, so the two cannot disagree: any
+    /// [`SessionCodecBuilder::cookie_name`] or
+    /// [`SessionCodecBuilder::max_value_len`] set on `codec` is replaced
+    /// (limit the size with
+    /// [`CookiePolicyBuilder::cookie_header_budget`](crate::CookiePolicyBuilder::cookie_header_budget)
+    /// instead).
+    ///
+    /// # Errors
+    /// As for [`SessionCodecBuilder::build`].
+    pub fn new(codec: SessionCodecBuilder, policy: CookiePolicy) -> Result<Self> {
+        let codec = codec
+            .cookie_name(policy.name())
+            .max_value_len(policy.max_value_len())
+            .build()?;
+        Ok(Self { codec, policy })
+    }
+
+    /// The codec, for [`SessionCodec::new_session`],
+    /// [`SessionCodec::regenerate`] and the clock.
+    #[must_use]
+    pub const fn codec(&self) -> &SessionCodec {
+        &self.codec
+    }
+
+    /// The cookie policy.
+    #[must_use]
+    pub const fn policy(&self) -> &CookiePolicy {
+        &self.policy
+    }
+
+    /// Reads the session from a request's `Cookie` header values (pass
+    /// every one: HTTP/2 and HTTP/3 send one per cookie). Never fails and
+    /// never panics: any problem reads as "no session".
+    ///
+    /// Parsing is lenient (RFC 6265bis §5.8.1): each header value is split
+    /// on `;`, spaces and tabs around names and values are trimmed, and a
+    /// name ends at the first `=`. Names are compared exactly
+    /// (case-sensitive); values are taken as sent (no unquoting, no
+    /// percent-decoding). The scan allocates nothing per pair, and a value
+    /// longer than a browser could have stored under its name is skipped
+    /// before any decoding.
+    ///
+    /// Candidates, each opened with [`SessionCodec::open`]:
+    ///
+    /// - every value of `NAME` (at most
+    ///   [`MAX_CANDIDATES_PER_NAME`](crate::MAX_CANDIDATES_PER_NAME), each
+    ///   no longer than one cookie can be);
+    /// - with chunking on, the chunks `NAME.0 .. NAME.(n-1)` joined in
+    ///   index order, for `n` from the longest gap-free run of indices
+    ///   present down to 2; where an index was sent more than once, each
+    ///   combination, up to
+    ///   [`MAX_CANDIDATES_PER_NAME`](crate::MAX_CANDIDATES_PER_NAME) joined
+    ///   sets in all. A lone `NAME.0` is never a value.
+    ///
+    /// A request that carries both `NAME` and chunks (a write that changed
+    /// layout lost a removal, or a sibling domain injected one) has both
+    /// tried. Of the candidates that authenticate and pass every check, the
+    /// newest wins: the latest [`SessionMeta::sealed`], then the highest
+    /// [`SessionMeta::generation`]; on a tie, the unchunked cookie, then
+    /// the longer chunk set. A value that is not the newest is still opened,
+    /// so revocation hooks and replay guards see every candidate.
+    pub fn open<'a, T: DeserializeOwned>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'a str>,
+    ) -> ReadOutcome<T> {
+        let limits = self.policy.limits();
+        let found = Candidates::collect(cookie_headers, self.policy.name(), limits);
+        let mut best: Option<(Opened<T>, Layout)> = None;
+        let mut refusal: Option<ErrorKind> = None;
+        let mut consider = |result: Result<Opened<T>>, layout: Layout| match result {
+            Ok(opened) => {
+                let newer = best.as_ref().is_none_or(|(b, _)| {
+                    (opened.meta.sealed(), opened.meta.generation())
+                        > (b.meta.sealed(), b.meta.generation())
+                });
+                if newer {
+                    best = Some((opened, layout));
+                }
+            }
+            Err(e) => {
+                if refusal.is_none_or(|r| rank(e.kind()) > rank(r)) {
+                    refusal = Some(e.kind());
+                }
+            }
+        };
+        for value in &found.singles {
+            consider(self.codec.open(value), Layout::Single);
+        }
+        found.for_each_joined(self.codec.max_value_len(), |n, joined| {
+            consider(self.codec.open(joined), Layout::Chunks(n));
+        });
+        let carried = found.carried;
+        match best {
+            Some((session, layout)) => ReadOutcome {
+                session: Some(session),
+                refusal: None,
+                carried,
+                used: Some(layout),
+            },
+            None => ReadOutcome {
+                session: None,
+                // Names of ours with no usable value (too long, or chunks
+                // while chunking is off) read as malformed.
+                refusal: (!carried.is_empty()).then(|| refusal.unwrap_or(ErrorKind::Malformed)),
+                carried,
+                used: None,
+            },
+        }
+    }
+
+    /// Seals `data` for the session `meta` (from [`SessionCookies::open`],
+    /// [`SessionCodec::new_session`] or [`SessionCodec::regenerate`]) and
+    /// returns every `Set-Cookie` header for the response: the new cookie
+    /// (or chunks), then removals of the names in `carried` that the new
+    /// value does not use (stale chunks, or the single cookie after a
+    /// switch to chunks). At most one header per name. Persistence is the
+    /// policy's; see [`SessionCookies::seal_with`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::TooLarge`] if the sealed value does not fit one cookie
+    /// (chunking off) or the chunk cap and header budget (chunking on); its
+    /// [`Error::size_and_limit`] gives the cookie name length plus the value
+    /// length, and the same sum for the longest value allowed. Otherwise as
+    /// for [`SessionCodec::reseal`].
+    pub fn seal<T: Serialize + ?Sized>(
+        &self,
+        meta: &SessionMeta,
+        data: &T,
+        carried: &CarriedCookies,
+    ) -> Result<Vec<SetCookie>> {
+        self.seal_with(meta, data, carried, self.policy.persistence())
+    }
+
+    /// Like [`SessionCookies::seal`] with the persistence chosen per call,
+    /// for a "remember me" choice made at login. The choice is not sealed
+    /// into the session: keep it in the app's data and pass it on every
+    /// re-seal, or the cookie reverts to the policy's default.
+    ///
+    /// With [`Persistence::UntilExpiry`], Max-Age is the time left until
+    /// the session's absolute deadline (as the codec's current lifetime
+    /// computes it), at most 400 days
+    /// ([`MAX_COOKIE_AGE_SECS`](crate::MAX_COOKIE_AGE_SECS)), and Expires
+    /// is now plus Max-Age. A session already past its deadline gets
+    /// `Max-Age=0`: the browser drops it at once, as the server would
+    /// refuse it anyway.
+    ///
+    /// # Errors
+    /// As for [`SessionCookies::seal`].
+    pub fn seal_with<T: Serialize + ?Sized>(
+        &self,
+        meta: &SessionMeta,
+        data: &T,
+        carried: &CarriedCookies,
+        persistence: Persistence,
+    ) -> Result<Vec<SetCookie>> {
+        let now = self.codec.now();
+        let value = self.codec.reseal(meta, data)?;
+        let name = self.policy.name();
+        let limits = self.policy.limits();
+        let layout = limits.layout(value.len()).ok_or_else(|| {
+            Error::too_large(
+                name.len() + value.len(),
+                name.len() + limits.max_value_len(),
+            )
+        })?;
+        let lifespan = match persistence {
+            Persistence::BrowserSession => Lifespan::BrowserSession,
+            Persistence::UntilExpiry => {
+                let deadline = self.codec.lifetime().deadline(&meta.claims);
+                Lifespan::until(from_unix_seconds(deadline), now)
+            }
+        };
+        let attributes = self.policy.attributes();
+        let mut out: Vec<SetCookie> = match layout {
+            Layout::Single => vec![SetCookie::new(
+                name.to_owned(),
+                value,
+                lifespan,
+                attributes.clone(),
+            )],
+            Layout::Chunks(n) => limits
+                .split(&value, n)
+                .into_iter()
+                .enumerate()
+                .map(|(k, part)| {
+                    SetCookie::new(
+                        chunks::chunk_name(name, k),
+                        part.to_owned(),
+                        lifespan,
+                        attributes.clone(),
+                    )
+                })
+                .collect(),
+        };
+        out.extend(self.remove(&carried.without(used_names(layout))));
+        Ok(out)
+    }
+
+    /// Removal cookies for every name in `carried` (`NAME` and each
+    /// `NAME.k`): an empty value, `Max-Age=0`, Expires in 1970, and the
+    /// policy's Path, Domain, Secure, SameSite and Partitioned, so each
+    /// replaces exactly the cookie it removes. Empty if `carried` is.
+    ///
+    /// Removing the browser's cookie does not revoke a copy an attacker
+    /// may hold: for logout, also revoke the session id (see
+    /// [`Revocation`](crate::Revocation)).
+    #[must_use]
+    pub fn remove(&self, carried: &CarriedCookies) -> Vec<SetCookie> {
+        let name = self.policy.name();
+        let attributes = self.policy.attributes();
+        let single = carried
+            .single()
+            .then(|| SetCookie::removal(name.to_owned(), attributes.clone()));
+        single
+            .into_iter()
+            .chain(
+                carried
+                    .chunks()
+                    .map(|k| SetCookie::removal(chunks::chunk_name(name, k), attributes.clone())),
+            )
+            .collect()
+    }
+}
+
+// Adapters share one instance across threads.
+const _: fn() = || {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<SessionCookies>();
+};
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::key::KeyId;
+    use crate::keyring::Keyring;
+    use crate::payload::Claims;
+
+    const T0: i64 = 1_700_000_000;
+
+    fn cookies() -> SessionCookies {
+        SessionCookies::new(
+            SessionCodec::builder(Keyring::generate(KeyId(1)).unwrap())
+                .clock(Arc::new(ManualClock::at_unix(T0))),
+            CookiePolicy::default(),
+        )
+        .unwrap()
+    }
+
+    fn claims(sealed: u64, generation: u32) -> Claims {
+        let t0 = u64::try_from(T0).unwrap();
+        Claims {
+            sid: [generation.to_le_bytes()[0]; 16],
+            created: t0 - 100,
+            sealed,
+            expires: t0 + 3600,
+            generation,
+            kind: 0,
+            subject: None,
+        }
+    }
+
+    fn header(c: &SessionCookies, values: &[String]) -> String {
+        values
+            .iter()
+            .map(|v| format!("{}={v}", c.policy().name()))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    #[test]
+    fn newest_seal_wins_then_generation() {
+        let c = cookies();
+        let t0 = u64::try_from(T0).unwrap();
+        let older_but_higher_gen = c
+            .codec()
+            .seal_fixed(&[1; 24], &claims(t0 - 10, 9), &1u8)
+            .unwrap();
+        let newest = c
+            .codec()
+            .seal_fixed(&[2; 24], &claims(t0 - 5, 2), &2u8)
+            .unwrap();
+        let same_second_lower_gen = c
+            .codec()
+            .seal_fixed(&[3; 24], &claims(t0 - 5, 1), &3u8)
+            .unwrap();
+        let values = [older_but_higher_gen, same_second_lower_gen, newest];
+        let h = header(&c, &values);
+        let read = c.open::<u8>([h.as_str()]);
+        assert_eq!(read.session.unwrap().data, 2);
+        assert_eq!(read.refusal, None);
+        let reversed: Vec<String> = values.iter().rev().cloned().collect();
+        let h = header(&c, &reversed);
+        assert_eq!(c.open::<u8>([h.as_str()]).session.unwrap().data, 2);
+    }
+
+    #[test]
+    fn refusal_reports_the_furthest_check() {
+        let c = cookies();
+        let t0 = u64::try_from(T0).unwrap();
+        let mut expired = claims(t0 - 7200, 0);
+        expired.created = t0 - 7200;
+        expired.expires = t0 - 1;
+        let expired = c.codec().seal_fixed(&[1; 24], &expired, &1u8).unwrap();
+        let h = header(&c, &["garbage".into(), expired, "A".repeat(80)]);
+        let read = c.open::<u8>([h.as_str()]);
+        assert!(read.session.is_none());
+        assert_eq!(read.refusal, Some(ErrorKind::Expired));
+        let h = header(&c, &["garbage".into()]);
+        assert_eq!(
+            c.open::<u8>([h.as_str()]).refusal,
+            Some(ErrorKind::Malformed)
+        );
+        assert_eq!(c.open::<u8>(["other=1"]).refusal, None);
+    }
+
+    #[test]
+    fn stale_names_exclude_the_layout_used() {
+        let c = cookies();
+        let meta = c.codec().new_session(None).unwrap();
+        let set = c.seal(&meta, &1u8, &CarriedCookies::none()).unwrap();
+        let h = format!(
+            "{0}.0=x; {0}={1}; {0}.1=y",
+            c.policy().name(),
+            set[0].value()
+        );
+        let read = c.open::<u8>([h.as_str()]);
+        assert!(read.session.is_some());
+        assert_eq!(
+            read.stale(),
+            CarriedCookies::none().with_chunk(0).with_chunk(1)
+        );
+        let none = c.open::<u8>(["a=b"]);
+        assert!(none.stale().is_empty() && none.carried.is_empty());
+    }
+}

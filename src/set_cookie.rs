@@ -1,0 +1,315 @@
+//! One `Set-Cookie` header, rendered by the crate in a fixed attribute
+//! order, and its `cookie::Cookie` twin.
+
+use core::fmt;
+use std::sync::Arc;
+
+use time::{Duration, Month, OffsetDateTime, Weekday};
+
+use crate::attributes::{Attributes, MAX_COOKIE_AGE_SECS, SameSite};
+use crate::grammar::{is_cookie_octet, is_token};
+
+/// The Expires of a removal cookie: the Unix epoch, in IMF-fixdate.
+pub(crate) const EPOCH_IMF_FIXDATE: &str = "Thu, 01 Jan 1970 00:00:00 GMT";
+
+/// Whether the browser keeps the cookie, and for how long.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lifespan {
+    /// No Max-Age, no Expires.
+    BrowserSession,
+    /// `Max-Age=secs` and `Expires=at` (`at` is omitted when it cannot be
+    /// written as a four-digit year).
+    For { secs: u64, at: OffsetDateTime },
+    /// An empty value, `Max-Age=0` and the epoch as Expires.
+    Removal,
+}
+
+impl Lifespan {
+    /// A persistent lifespan ending at `until`, seen from `now`: Max-Age is
+    /// the whole seconds left, at least 0 and at most 400 days (clamped, as
+    /// RFC 6265bis §5.5 says browsers do), and Expires is `now + Max-Age`.
+    pub(crate) fn until(until: OffsetDateTime, now: OffsetDateTime) -> Self {
+        let left = (until - now).whole_seconds();
+        let secs = u64::try_from(left).unwrap_or(0).min(MAX_COOKIE_AGE_SECS);
+        let at = i64::try_from(secs)
+            .ok()
+            .and_then(|s| now.checked_add(Duration::seconds(s)))
+            .unwrap_or(now);
+        Self::For { secs, at }
+    }
+}
+
+/// One `Set-Cookie` header field for a response.
+///
+/// Get the field value with [`SetCookie::header_value`] (rendered by this
+/// crate: `name=value; Path=..; Domain=..; Max-Age=..; Expires=..; Secure;
+/// HttpOnly; SameSite=..; Partitioned`, each attribute at most once, in
+/// that order, absent ones left out), or the same cookie as a
+/// [`cookie::Cookie`] with [`SetCookie::to_cookie`].
+///
+/// The value is a bearer credential: `Debug` redacts it, and there is no
+/// `Display`, so it does not end up in logs by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SetCookie {
+    name: String,
+    value: String,
+    lifespan: Lifespan,
+    attributes: Arc<Attributes>,
+    header: String,
+}
+
+impl SetCookie {
+    /// Renders a cookie. The caller guarantees that `name` is a token and
+    /// `value` is made of cookie-octets (checked in debug builds); the
+    /// attributes were validated when the policy was built.
+    pub(crate) fn new(
+        name: String,
+        value: String,
+        lifespan: Lifespan,
+        attributes: Arc<Attributes>,
+    ) -> Self {
+        debug_assert!(is_token(&name));
+        debug_assert!(value.bytes().all(is_cookie_octet));
+        let header = render(&name, &value, lifespan, &attributes);
+        Self {
+            name,
+            value,
+            lifespan,
+            attributes,
+            header,
+        }
+    }
+
+    /// The removal cookie for `name`: the same Path, Domain, Secure,
+    /// SameSite and Partitioned as the cookie it replaces (a browser only
+    /// overwrites a cookie with the same name, domain and path, and a
+    /// partitioned one only from a partitioned Set-Cookie), an empty value,
+    /// `Max-Age=0` and `Expires=Thu, 01 Jan 1970 00:00:00 GMT`.
+    pub(crate) fn removal(name: String, attributes: Arc<Attributes>) -> Self {
+        Self::new(name, String::new(), Lifespan::Removal, attributes)
+    }
+
+    /// The cookie name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The cookie value (empty for a removal). It is a bearer credential:
+    /// do not log it.
+    #[must_use]
+    pub fn value(&self) -> &str {
+        &self.value
+    }
+
+    /// Whether this cookie deletes the browser's copy (`Max-Age=0`).
+    #[must_use]
+    pub fn is_removal(&self) -> bool {
+        self.lifespan == Lifespan::Removal
+    }
+
+    /// The Max-Age in seconds: `None` for a browser-session cookie, `Some(0)`
+    /// for a removal, at most 400 days otherwise.
+    #[must_use]
+    pub fn max_age(&self) -> Option<u64> {
+        match self.lifespan {
+            Lifespan::BrowserSession => None,
+            Lifespan::For { secs, .. } => Some(secs),
+            Lifespan::Removal => Some(0),
+        }
+    }
+
+    /// The Expires instant, if the header carries one.
+    #[must_use]
+    pub fn expires(&self) -> Option<OffsetDateTime> {
+        match self.lifespan {
+            Lifespan::BrowserSession => None,
+            Lifespan::For { at, .. } => imf_fixdate(at).map(|_| at),
+            Lifespan::Removal => Some(OffsetDateTime::UNIX_EPOCH),
+        }
+    }
+
+    /// The `Set-Cookie` field value, for example
+    /// `__Host-session=AbC...; Path=/; Secure; HttpOnly; SameSite=Lax`.
+    /// It matches the server grammar of RFC 6265bis §4.1.1.
+    #[must_use]
+    pub fn header_value(&self) -> &str {
+        &self.header
+    }
+
+    /// The same cookie as a [`cookie::Cookie`], for frameworks that take
+    /// one. Its own rendering may order attributes differently from
+    /// [`SetCookie::header_value`]; the attributes are the same.
+    #[must_use]
+    pub fn to_cookie(&self) -> cookie::Cookie<'static> {
+        let a = &*self.attributes;
+        let mut c = cookie::Cookie::new(self.name.clone(), self.value.clone());
+        c.set_path(a.path.to_string());
+        if let Some(domain) = &a.domain {
+            c.set_domain(domain.to_string());
+        }
+        match self.lifespan {
+            Lifespan::BrowserSession => {}
+            Lifespan::For { secs, at } => {
+                c.set_max_age(Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX)));
+                if imf_fixdate(at).is_some() {
+                    c.set_expires(at);
+                }
+            }
+            Lifespan::Removal => {
+                c.set_max_age(Duration::ZERO);
+                c.set_expires(OffsetDateTime::UNIX_EPOCH);
+            }
+        }
+        c.set_secure(a.secure);
+        c.set_http_only(true);
+        c.set_same_site(match a.same_site {
+            SameSite::Strict => cookie::SameSite::Strict,
+            SameSite::Lax => cookie::SameSite::Lax,
+            SameSite::None => cookie::SameSite::None,
+        });
+        if a.partitioned {
+            c.set_partitioned(true);
+        }
+        c
+    }
+}
+
+impl From<SetCookie> for cookie::Cookie<'static> {
+    fn from(set: SetCookie) -> Self {
+        set.to_cookie()
+    }
+}
+
+impl fmt::Debug for SetCookie {
+    /// The name and attributes; the value is redacted.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetCookie")
+            .field("name", &self.name)
+            .field("value", &"<redacted>")
+            .field("removal", &self.is_removal())
+            .field("max_age", &self.max_age())
+            .field("path", &self.attributes.path)
+            .field("domain", &self.attributes.domain)
+            .finish_non_exhaustive()
+    }
+}
+
+fn render(name: &str, value: &str, lifespan: Lifespan, a: &Attributes) -> String {
+    use fmt::Write as _;
+    let mut out = String::with_capacity(name.len() + value.len() + 128);
+    // Writing to a String cannot fail; the results are ignored for that
+    // reason.
+    let _ = write!(out, "{name}={value}; Path={}", a.path);
+    if let Some(domain) = &a.domain {
+        let _ = write!(out, "; Domain={domain}");
+    }
+    match lifespan {
+        Lifespan::BrowserSession => {}
+        Lifespan::For { secs, at } => {
+            let _ = write!(out, "; Max-Age={secs}");
+            if let Some(date) = imf_fixdate(at) {
+                let _ = write!(out, "; Expires={date}");
+            }
+        }
+        Lifespan::Removal => {
+            let _ = write!(out, "; Max-Age=0; Expires={EPOCH_IMF_FIXDATE}");
+        }
+    }
+    if a.secure {
+        out.push_str("; Secure");
+    }
+    out.push_str("; HttpOnly");
+    let _ = write!(out, "; SameSite={}", a.same_site.as_str());
+    if a.partitioned {
+        out.push_str("; Partitioned");
+    }
+    out
+}
+
+/// `at` as an IMF-fixdate (RFC 9110 §5.6.7), e.g. `Sun, 06 Nov 1994
+/// 08:49:37 GMT`, or `None` if its UTC year has other than four digits
+/// (RFC 6265bis §4.1.1 asks for a four-digit year; Max-Age still applies).
+pub(crate) fn imf_fixdate(at: OffsetDateTime) -> Option<String> {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    if !(1000..=9999).contains(&at.year()) {
+        return None;
+    }
+    let day = match at.weekday() {
+        Weekday::Monday => "Mon",
+        Weekday::Tuesday => "Tue",
+        Weekday::Wednesday => "Wed",
+        Weekday::Thursday => "Thu",
+        Weekday::Friday => "Fri",
+        Weekday::Saturday => "Sat",
+        Weekday::Sunday => "Sun",
+    };
+    let month = match at.month() {
+        Month::January => "Jan",
+        Month::February => "Feb",
+        Month::March => "Mar",
+        Month::April => "Apr",
+        Month::May => "May",
+        Month::June => "Jun",
+        Month::July => "Jul",
+        Month::August => "Aug",
+        Month::September => "Sep",
+        Month::October => "Oct",
+        Month::November => "Nov",
+        Month::December => "Dec",
+    };
+    Some(format!(
+        "{day}, {:02} {month} {:04} {:02}:{:02}:{:02} GMT",
+        at.day(),
+        at.year(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(unix: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(unix).unwrap()
+    }
+
+    #[test]
+    fn imf_fixdate_matches_rfc_9110_examples() {
+        assert_eq!(
+            imf_fixdate(at(784_111_777)).unwrap(),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
+        assert_eq!(imf_fixdate(at(0)).unwrap(), EPOCH_IMF_FIXDATE);
+        let offset = at(784_111_777).to_offset(time::UtcOffset::from_hms(5, 30, 0).unwrap());
+        assert_eq!(
+            imf_fixdate(offset).unwrap(),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
+        assert_eq!(imf_fixdate(at(-62_000_000_000)), None);
+    }
+
+    #[test]
+    fn lifespans_clamp_to_400_days_and_never_go_negative() {
+        let now = at(1_700_000_000);
+        let far = now + Duration::days(500);
+        assert_eq!(
+            Lifespan::until(far, now),
+            Lifespan::For {
+                secs: 34_560_000,
+                at: now + Duration::days(400)
+            }
+        );
+        let soon = now + Duration::seconds(90);
+        assert_eq!(
+            Lifespan::until(soon, now),
+            Lifespan::For { secs: 90, at: soon }
+        );
+        assert_eq!(
+            Lifespan::until(now - Duration::hours(1), now),
+            Lifespan::For { secs: 0, at: now }
+        );
+    }
+}
