@@ -17,6 +17,7 @@ pub use crate::codec::{
 pub use crate::cookie_header::{CarriedCookies, MAX_CANDIDATES_PER_NAME};
 pub use crate::csrf::CSRF_TOKEN_LEN;
 pub use crate::error::{Error, ErrorKind, Result};
+pub use crate::handle::SessionHandle;
 pub use crate::key::{KEY_LEN, Key, KeyId};
 pub use crate::keyring::{Keyring, RotationStep};
 pub use crate::lifetime::Lifetime;
@@ -36,6 +37,7 @@ mod csrf;
 mod envelope;
 mod error;
 mod grammar;
+mod handle;
 mod key;
 mod keyring;
 mod lifetime;
