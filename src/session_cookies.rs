@@ -199,6 +199,23 @@ impl SessionCookies {
         &self,
         cookie_headers: impl IntoIterator<Item = &'a str>,
     ) -> ReadOutcome<T> {
+        self.open_with(cookie_headers, |codec, value| codec.open(value))
+    }
+
+    /// Like [`SessionCookies::open`], but the session data is returned as
+    /// its raw postcard bytes ([`SessionCodec::open_raw`]), for tools.
+    pub fn open_raw<'a>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'a str>,
+    ) -> ReadOutcome<Vec<u8>> {
+        self.open_with(cookie_headers, SessionCodec::open_raw)
+    }
+
+    fn open_with<'a, T>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'a str>,
+        open: impl Fn(&SessionCodec, &str) -> Result<Opened<T>>,
+    ) -> ReadOutcome<T> {
         let limits = self.policy.limits();
         let found = Candidates::collect(cookie_headers, self.policy.name(), limits);
         let mut best: Option<(Opened<T>, Layout)> = None;
@@ -220,10 +237,10 @@ impl SessionCookies {
             }
         };
         for value in &found.singles {
-            consider(self.codec.open(value), Layout::Single);
+            consider(open(&self.codec, value), Layout::Single);
         }
         found.for_each_joined(self.codec.max_value_len(), |n, joined| {
-            consider(self.codec.open(joined), Layout::Chunks(n));
+            consider(open(&self.codec, joined), Layout::Chunks(n));
         });
         let carried = found.carried;
         match best {

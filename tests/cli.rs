@@ -520,3 +520,40 @@ fn a_single_use_value_opens_as_on_first_presentation() {
     assert_eq!(json["payload_hex"], "07");
     assert_eq!(json["reseal_due"], false);
 }
+
+#[test]
+fn open_header_reads_a_whole_cookie_header_with_duplicates_and_chunks() {
+    let keys = ring3();
+    let value = seal(&keys, "0548656C6C6F", &[]);
+    // Garbage before and after the real value, and other cookies around it.
+    let header = format!(
+        "theme=dark; __Host-session=AAAA; __Host-session={value}; __Host-session=garbage; b=2"
+    );
+    let out = open_at(&keys, &header, T + 10, &["--header"]);
+    assert_eq!(out.status, 0, "{} {}", out.stdout, out.stderr);
+    assert_eq!(out.json()["payload_hex"], "0548656c6c6f");
+    // The same value split over two chunks, sent out of order.
+    let (a, b) = value.split_at(value.len() / 2);
+    let header = format!("__Host-session.1={b}; x=1; __Host-session.0={a}");
+    let out = open_at(&keys, &header, T + 10, &["--header"]);
+    assert_eq!(out.status, 0, "{} {}", out.stdout, out.stderr);
+    assert_eq!(out.json()["payload_hex"], "0548656c6c6f");
+    // Only refused candidates: the furthest check's kind, exit 1.
+    let mut flipped = value.clone().into_bytes();
+    flipped[70] = if flipped[70] == b'A' { b'B' } else { b'A' };
+    let header = format!("__Host-session={}", String::from_utf8(flipped).unwrap());
+    assert_refused(
+        &open_at(&keys, &header, T + 10, &["--header"]),
+        1,
+        "unauthenticated",
+    );
+    // No cookie of ours at all: bad input, exit 2, nothing on stdout.
+    let out = open_at(&keys, "theme=dark; b=2", T + 10, &["--header"]);
+    assert_eq!(out.status, 2);
+    assert!(out.stdout.is_empty());
+    assert!(
+        out.stderr.contains("no cookie named __Host-session"),
+        "{}",
+        out.stderr
+    );
+}

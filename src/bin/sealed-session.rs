@@ -14,8 +14,9 @@ use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
 use sealed_session::{
-    DEFAULT_COOKIE_NAME, DEFAULT_PURPOSE, ErrorKind, FORMAT_VERSION, KeyId, Keyring, Lifetime,
-    ManualClock, MemoryReplayGuard, ResealReason, RotationStep, SealKind, SessionCodec,
+    CookiePolicy, DEFAULT_COOKIE_NAME, DEFAULT_PURPOSE, ErrorKind, FORMAT_VERSION, KeyId, Keyring,
+    Lifetime, MAX_CHUNKS, MAX_NAME_VALUE_LEN, ManualClock, MemoryReplayGuard, ResealReason,
+    RotationStep, SealKind, SessionCodec, SessionCodecBuilder, SessionCookies,
 };
 use serde::Serialize;
 use time::Duration;
@@ -209,6 +210,11 @@ struct OpenArgs {
     /// The cookie value (without `name=`); `-` reads it from standard input
     #[arg(value_name = "VALUE")]
     value: String,
+    /// VALUE is a whole Cookie header (`a=1; __Host-session=...`): every
+    /// cookie named --name is tried, chunks NAME.0, NAME.1, ... are joined,
+    /// and the newest valid seal wins, as a server would read it
+    #[arg(long)]
+    header: bool,
     #[command(flatten)]
     codec: CodecArgs,
 }
@@ -400,8 +406,33 @@ fn open(args: &OpenArgs) -> Result<u8, Failure> {
     };
     // The CLI cannot see the servers' replay store; a fresh guard lets a
     // single-use value open once, as it would on first presentation.
-    let codec = codec(&args.codec, ring, true)?;
-    match codec.open_raw(&value) {
+    let builder = builder(&args.codec, ring, true);
+    let result = if args.header {
+        let policy = CookiePolicy::builder()
+            .name(args.codec.name.as_str())
+            .chunked(MAX_CHUNKS)
+            .cookie_header_budget(MAX_CHUNKS * MAX_NAME_VALUE_LEN)
+            .build()
+            .map_err(|e| Failure::library(&e))?;
+        let cookies = SessionCookies::new(builder, policy).map_err(|e| Failure::library(&e))?;
+        let outcome = cookies.open_raw([value.as_str()]);
+        match (outcome.session, outcome.refusal) {
+            (Some(opened), _) => Ok(opened),
+            (None, Some(kind)) => Err(sealed_session::Error::from(kind)),
+            (None, None) => {
+                return Err(Failure::input(format!(
+                    "the header carries no cookie named {} (or {}.0, {}.1, ...)",
+                    args.codec.name, args.codec.name, args.codec.name
+                )));
+            }
+        }
+    } else {
+        builder
+            .build()
+            .map_err(|e| Failure::library(&e))?
+            .open_raw(&value)
+    };
+    match result {
         Ok(opened) => {
             let meta = &opened.meta;
             let reason = opened.reseal_due().map(|reason| match reason {
@@ -445,7 +476,9 @@ fn open(args: &OpenArgs) -> Result<u8, Failure> {
 fn seal(args: &SealArgs) -> Result<u8, Failure> {
     let payload = from_hex(&args.payload)?;
     let ring = read_keyring(&args.codec.keys)?;
-    let codec = codec(&args.codec, ring, false)?;
+    let codec = builder(&args.codec, ring, false)
+        .build()
+        .map_err(|e| Failure::library(&e))?;
     let meta = codec
         .new_session(args.subject.as_deref())
         .map_err(|e| Failure::library(&e))?;
@@ -456,7 +489,7 @@ fn seal(args: &SealArgs) -> Result<u8, Failure> {
     Ok(EXIT_OK)
 }
 
-fn codec(args: &CodecArgs, ring: Keyring, replay_guard: bool) -> Result<SessionCodec, Failure> {
+fn builder(args: &CodecArgs, ring: Keyring, replay_guard: bool) -> SessionCodecBuilder {
     let mut lifetime = Lifetime::default();
     lifetime.absolute = Duration::seconds(i64::from(args.absolute));
     lifetime.idle = Duration::seconds(i64::from(args.idle));
@@ -472,7 +505,7 @@ fn codec(args: &CodecArgs, ring: Keyring, replay_guard: bool) -> Result<SessionC
     if replay_guard {
         builder = builder.replay_guard(Arc::new(MemoryReplayGuard::new(1)));
     }
-    builder.build().map_err(|e| Failure::library(&e))
+    builder
 }
 
 /// Reads and parses the keyring. The text lives in buffers zeroized on
