@@ -414,9 +414,10 @@ class Network:
                 for b in p.get("blockedCookies", []):
                     line = b.get("cookieLine", "")
                     if OURS.match(parse_set_cookie(line)[0]):
-                        self.blocked_ours.append((line[:80], b.get("blockedReasons")))
-                        self.report.note("browser BLOCKED Set-Cookie %s...: %s"
-                                         % (line[:60], b.get("blockedReasons")))
+                        self.blocked_ours.append((line[:60] + "...", b.get("blockedReasons")))
+                        if len(self.blocked_ours) <= 5:
+                            self.report.note("browser BLOCKED Set-Cookie %s...: %s"
+                                             % (line[:60], b.get("blockedReasons")))
 
     def find(self, method, path):
         for rid in reversed(self.order):
@@ -484,8 +485,8 @@ class Demo:
 
     def answers(self):
         if not self.proc.alive():
-            raise Fatal("the demo exited with code %s before answering\n--- demo log ---\n%s"
-                        % (self.proc.popen.returncode, self.proc.tail()))
+            raise Fatal("the demo (%s) exited with code %s before answering"
+                        % (shlex.join(self.ctx.demo_argv), self.proc.popen.returncode))
         try:
             with urllib.request.urlopen(self.base + "/api/session", timeout=2) as r:
                 body = json.loads(r.read())
@@ -979,10 +980,9 @@ def main():
         versions = ensure_browser(args.chromium, args.chromedriver)
         log("; ".join(versions))
         ctx.demo_argv = build_demo(args)
+        demo = Demo(ctx, "default", {})
         wd = start_browser(ctx)
         ctx.net = Network(wd, report)
-
-        demo = Demo(ctx, "default", {})
         b = Browser(ctx, demo)
         run_phase(ctx, "sign in", phase_sign_in, b)
         run_phase(ctx, "attributes", phase_attributes, b)
@@ -1004,8 +1004,9 @@ def main():
             run_phase(ctx, "persistent %s" % label, persistent)
 
         report.section("overall")
-        report.check("the browser blocked no Set-Cookie of ours", not ctx.net.blocked_ours,
-                     ctx.net.blocked_ours or "none blocked")
+        blocked = ctx.net.blocked_ours
+        report.check("the browser blocked no Set-Cookie of ours", not blocked,
+                     "%d blocked, first: %s" % (len(blocked), blocked[:3]) if blocked else "none blocked")
     except Fatal as e:
         report.check("setup", False, str(e))
     except KeyboardInterrupt:
