@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -510,7 +511,8 @@ class Ctx:
         self.demo_argv = None
         self.wd = None
         self.net = None
-        self.demo = None
+        self.profile = None
+        self.chromium_pid = None
 
 
 def b64key():
@@ -591,14 +593,19 @@ def phase_sign_in(ctx, b):
     before = b.api()
     r.check("first visit is an anonymous session", before["signed_in"] is False
             and before["user"] is None, "signed_in=%s user=%s" % (before["signed_in"], before["user"]))
+    token = b.api()["csrf"]
     old_value = b.store().get(COOKIE, {}).get("value", "")
-    ex = b.action("/login", user="ada")
+    ex = b.post("/login", {"user": "ada", "csrf": token})
     expect_303(r, "POST /login", ex)
     jar = b.store()
     value = jar.get(COOKIE, {}).get("value")
-    r.check("signing in sets the cookie", value is not None and value != old_value,
-            "store has %s; value %s" % (names(jar), "replaced" if value and value != old_value
-                                        else "unchanged" if value else "absent"))
+    set_value = next((v for n, v, _ in ex.set_cookies if n == COOKIE), None)
+    r.check("signing in sets the cookie",
+            set_value is not None and value == set_value and value != old_value,
+            "response %s %s; store has %s, value %s" % (
+                "set" if set_value else "did not set", COOKIE, names(jar),
+                "absent" if value is None else "unchanged" if value == old_value
+                else "the one set" if value == set_value else "another one"))
     ex = b.reload()
     sent = ex.sent_cookies.get(COOKIE)
     r.check("reload sends the stored cookie", sent is not None and sent == value,
@@ -828,6 +835,7 @@ def phase_localhost(ctx, b):
 def phase_persistent(ctx, b, lifetime):
     r = ctx.report
     days = lifetime / DAY
+    tag = "persistent %gd" % days
     r.section("persistent cookie, SESSION_ABSOLUTE_SECS=%d (%g days)" % (lifetime, days))
     b.fresh()
     t0 = time.time()
@@ -835,15 +843,15 @@ def phase_persistent(ctx, b, lifetime):
     t1 = time.time()
     ex = b.net.wait("GET", "/api/session")
     c = b.store().get(COOKIE)
-    if not r.check("persistent: %s is stored" % COOKIE, c is not None, "store has %s" % names(b.store())):
+    if not r.check(tag + ": %s is stored" % COOKIE, c is not None, "store has %s" % names(b.store())):
         return
-    r.check("persistent: not a browser-session cookie", c["session"] is False and s.get("persistent") is True,
+    r.check(tag + ": not a browser-session cookie", c["session"] is False and s.get("persistent") is True,
             "session=%s; /api/session persistent=%s" % (c["session"], s.get("persistent")))
     expected = min(lifetime, CAP)
     lo = min(s["expires"], t0 + CAP) - 5
     hi = min(s["expires"] + 1, t1 + CAP) + 5
     got = c["expires"]
-    r.check("persistent: expiry in store is %s" % ("the configured lifetime" if lifetime <= CAP
+    r.check(tag + ": expiry in store is %s" % ("the configured lifetime" if lifetime <= CAP
                                                   else "capped at 400 days"),
             lo <= got <= hi,
             "expires = now + %.0fs (%.2f days); session deadline = now + %.0fs" % (
@@ -856,11 +864,20 @@ def phase_persistent(ctx, b, lifetime):
             max_age = int(lines[-1].get("max-age", ""))
         except ValueError:
             pass
-    r.check("persistent: Set-Cookie Max-Age %s" % ("is the remaining lifetime" if lifetime <= CAP
+    r.check(tag + ": Set-Cookie Max-Age %s" % ("is the remaining lifetime" if lifetime <= CAP
                                                   else "is capped at 400 days by the server"),
             max_age is not None and abs(max_age - min(s["expires"] - t1, CAP)) <= 5 and max_age <= CAP,
             "Max-Age=%s Expires=%s" % (max_age, lines[-1].get("expires") if lines else None),
             "%d" % expected)
+    big = ctx.args.grow_big
+    b.action("/grow", bytes=str(big))
+    jar = b.store()
+    spread = [(n, "session" if c["session"] else "%+.0fs" % (c["expires"] - got)) for n, c in
+              sorted(jar.items())]
+    r.check(tag + ": every chunk of a %d-byte session has the same expiry" % big,
+            len(jar) >= 2 and all(not c["session"] and abs(c["expires"] - got) <= 5
+                                  for c in jar.values()),
+            "expiry relative to the small session's cookie: %s" % spread)
 
 
 # --------------------------------------------------------------------------
@@ -939,17 +956,23 @@ def cleanup(ctx):
             log("closing the WebDriver session: %s" % e)
     for p in reversed(ctx.procs):
         p.stop()
-    if getattr(ctx, "chromium_pid", None):
+    if ctx.chromium_pid:
         kill_pid(ctx.chromium_pid)
-    if getattr(ctx, "profile", None):
+    if ctx.profile:
         kill_processes_using(ctx.profile)
 
 
 def run_phase(ctx, name, fn, *args):
+    """Runs one scenario; an error ends it with a failed check, and the run
+    goes on with the next scenario."""
     try:
         fn(ctx, *args)
     except Fatal as e:
         ctx.report.check("%s: ran to the end" % name, False, "aborted: %s" % e)
+    except (KeyError, TypeError, ValueError) as e:
+        # The demo answered something other than docs/DEMO.md describes.
+        ctx.report.check("%s: ran to the end" % name, False,
+                         "aborted: %s: %s (a reply not as docs/DEMO.md says?)" % (type(e).__name__, e))
 
 
 def main():
@@ -969,7 +992,6 @@ def main():
     report = Report()
     tmp = tempfile.mkdtemp(prefix="browser-test-")
     ctx = Ctx(args, report, tmp)
-    ctx.args = args
 
     def on_signal(signum, _frame):
         raise SystemExit(128 + signum)
@@ -1009,11 +1031,14 @@ def main():
                      "%d blocked, first: %s" % (len(blocked), blocked[:3]) if blocked else "none blocked")
     except Fatal as e:
         report.check("setup", False, str(e))
+    except Exception as e:  # reported as a failure, with its traceback
+        report.check("run", False, "%s: %s" % (type(e).__name__, e))
+        traceback.print_exc()
     except KeyboardInterrupt:
         report.check("run", False, "interrupted")
     finally:
         cleanup(ctx)
-        if getattr(ctx, "profile", None):
+        if ctx.profile:
             shutil.rmtree(ctx.profile, ignore_errors=True)
         if args.keep or report.failed:
             log("logs kept in %s" % tmp)
