@@ -1,0 +1,1052 @@
+#!/usr/bin/env python3
+"""End-to-end test of sealed-session's cookies in headless Chromium.
+
+Builds and starts the axum demo (docs/DEMO.md) on 127.0.0.1, drives Debian's
+Chromium through chromedriver (WebDriver), and reads the browser's own cookie
+store through the DevTools protocol (chromedriver's goog/cdp/execute), so
+HttpOnly cookies are seen as the browser keeps them. What each request carried
+and each response set is read from chromedriver's performance log (DevTools
+Network events).
+
+Every check prints `ok` or `FAIL`, its name and what the browser did; the run
+ends with the line `N passed, M failed` and exits non-zero on any failure.
+
+    python3 tests/browser/run.py                         # the real demo
+    python3 tests/browser/run.py --demo-cmd 'python3 stub.py'
+
+Standard library only. See tests/browser/README.md.
+"""
+
+import argparse
+import base64
+import json
+import os
+import re
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
+from email.utils import parsedate_to_datetime
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HOST = "127.0.0.1"
+COOKIE = "__Host-session"
+OURS = re.compile(re.escape(COOKIE) + r"(\.\d+)?\Z")
+DAY = 86400
+CAP = 400 * DAY  # RFC 6265bis §5.6 steps 3 and 4: Max-Age/Expires capped at 400 days
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",  # the machine's network is closed:
+    "--disable-component-update",  # without these Chromium keeps dialling out
+    "--disable-sync",
+    "--disable-quic",
+]
+APT_PACKAGES = ["chromium", "chromium-driver"]
+
+
+class Fatal(Exception):
+    """The run cannot go on (setup failed); the message says why."""
+
+
+# --------------------------------------------------------------------------
+# Reporting
+
+
+class Report:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, ok, observed, expected=None):
+        if ok:
+            self.passed += 1
+            print("ok   %s: %s" % (name, observed), flush=True)
+        else:
+            self.failed += 1
+            extra = "" if expected is None else " (expected %s)" % expected
+            print("FAIL %s: %s%s" % (name, observed, extra), flush=True)
+        return ok
+
+    def note(self, text):
+        print("     %s" % text, flush=True)
+
+    def section(self, title):
+        print("\n-- %s" % title, flush=True)
+
+
+def log(text):
+    print("browser-test: %s" % text, file=sys.stderr, flush=True)
+
+
+def wait_until(what, predicate, timeout, interval=0.05):
+    """Polls predicate() until it returns a true value; Fatal after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise Fatal("timed out after %gs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+# --------------------------------------------------------------------------
+# Processes
+
+
+class Proc:
+    """A child in its own process group, output to a log file."""
+
+    def __init__(self, name, argv, log_path, env=None, cwd=None):
+        self.name = name
+        self.log_path = log_path
+        self.log = open(log_path, "wb")
+        try:
+            self.popen = subprocess.Popen(
+                argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        except OSError as e:
+            self.log.close()
+            raise Fatal("cannot start %s (%s): %s" % (name, argv[0], e)) from e
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def tail(self, lines=25):
+        try:
+            with open(self.log_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self):
+        if self.popen.poll() is None:
+            for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+                try:
+                    os.killpg(self.popen.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    self.popen.wait(timeout=grace)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        else:
+            # The leader is gone; end anything it left in its group.
+            try:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self.log.close()
+
+
+def kill_pid(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def kill_processes_using(marker):
+    """SIGKILLs processes whose command line contains marker (our unique
+    --user-data-dir), so no Chromium of this run outlives it."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        if marker.encode() in cmdline:
+            kill_pid(int(entry))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def run_quiet(argv, timeout):
+    try:
+        out = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                             text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return None, str(e)
+    return out.returncode, (out.stdout + out.stderr).strip()
+
+
+# --------------------------------------------------------------------------
+# Chromium and chromedriver
+
+
+def ensure_browser(chromium, chromedriver):
+    missing = [p for p in (chromium, chromedriver) if not os.access(p, os.X_OK)]
+    if missing:
+        log("missing %s; installing Debian's %s" % (", ".join(missing), " ".join(APT_PACKAGES)))
+        if os.geteuid() != 0 or not shutil.which("apt-get"):
+            raise Fatal("%s missing and cannot install (need root and apt-get): "
+                        "apt-get install chromium chromium-driver" % ", ".join(missing))
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        for argv, limit in ((["apt-get", "update", "-q"], 600),
+                            (["apt-get", "install", "-y", "-q"] + APT_PACKAGES, 1200)):
+            try:
+                done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,
+                                      stdout=sys.stderr, stderr=sys.stderr, timeout=limit)
+            except subprocess.TimeoutExpired as e:
+                raise Fatal("%s timed out after %ds" % (" ".join(argv), limit)) from e
+            if done.returncode != 0:
+                raise Fatal("%s failed with exit code %d" % (" ".join(argv), done.returncode))
+        still = [p for p in (chromium, chromedriver) if not os.access(p, os.X_OK)]
+        if still:
+            raise Fatal("still missing after apt-get install: %s" % ", ".join(still))
+    versions = []
+    for p in (chromium, chromedriver):
+        rc, out = run_quiet([p, "--version"], 60)
+        if rc != 0:
+            raise Fatal("%s --version failed: %s" % (p, out))
+        # Debian's launcher script may print a shell warning besides the version.
+        versions.append(next((x for x in out.splitlines()
+                              if x.startswith(("Chromium", "ChromeDriver"))), out))
+    return versions
+
+
+class WebDriverError(Fatal):
+    pass
+
+
+class WebDriver:
+    """A minimal W3C WebDriver client for chromedriver."""
+
+    def __init__(self, url):
+        self.url = url
+        self.session = None
+
+    def request(self, method, path, body=None, timeout=60):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                payload = resp.read()
+        except urllib.error.HTTPError as e:
+            payload = e.read()
+            try:
+                value = json.loads(payload)["value"]
+                detail = "%s: %s" % (value.get("error"), value.get("message", "").splitlines()[0])
+            except (ValueError, KeyError, AttributeError, IndexError):
+                detail = payload[:300].decode("utf-8", "replace")
+            raise WebDriverError("webdriver %s %s: HTTP %d %s" % (method, path, e.code, detail)) from e
+        except (urllib.error.URLError, OSError) as e:
+            raise WebDriverError("webdriver %s %s: %s" % (method, path, e)) from e
+        return json.loads(payload)["value"]
+
+    def status_ready(self):
+        try:
+            return self.request("GET", "/status", timeout=2).get("ready")
+        except Fatal:
+            return False
+
+    def start(self, capabilities):
+        value = self.request("POST", "/session", {"capabilities": {"alwaysMatch": capabilities}},
+                             timeout=120)
+        self.session = value["sessionId"]
+        return value["capabilities"]
+
+    def s(self, method, path, body=None, timeout=60):
+        return self.request(method, "/session/%s%s" % (self.session, path), body, timeout)
+
+    def quit(self):
+        if self.session:
+            try:
+                self.request("DELETE", "/session/" + self.session, timeout=30)
+            finally:
+                self.session = None
+
+    def cdp(self, cmd, params=None):
+        return self.s("POST", "/goog/cdp/execute", {"cmd": cmd, "params": params or {}})
+
+    def navigate(self, url):
+        self.s("POST", "/url", {"url": url}, timeout=60)
+
+    def refresh(self):
+        self.s("POST", "/refresh", {}, timeout=60)
+
+    def execute(self, script, *args):
+        """Runs script in the page; a returned promise is awaited."""
+        return self.s("POST", "/execute/sync", {"script": script, "args": list(args)})
+
+    def performance_log(self):
+        return self.s("POST", "/se/log", {"type": "performance"})
+
+
+# --------------------------------------------------------------------------
+# Cookies and network traffic as the browser saw them
+
+
+def parse_set_cookie(line):
+    """(name, value, {attribute-lowercase: value}) of one Set-Cookie line."""
+    parts = line.split(";")
+    name, _, value = parts[0].strip().partition("=")
+    attrs = {}
+    for part in parts[1:]:
+        k, _, v = part.strip().partition("=")
+        attrs[k.strip().lower()] = v.strip()
+    return name.strip(), value.strip(), attrs
+
+
+def is_removal(attrs, now):
+    if "max-age" in attrs:
+        try:
+            return int(attrs["max-age"]) <= 0
+        except ValueError:
+            return False
+    if "expires" in attrs:
+        try:
+            return parsedate_to_datetime(attrs["expires"]).timestamp() <= now
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def header_values(headers, name):
+    """All values of a header in a DevTools headers object (case-insensitive;
+    repeated headers are joined with newlines)."""
+    out = []
+    for k, v in (headers or {}).items():
+        if k.lower() == name:
+            out.extend(x for x in v.split("\n") if x)
+    return out
+
+
+def parse_cookie_header(values):
+    jar = {}
+    for value in values:
+        for part in value.split(";"):
+            k, _, v = part.strip().partition("=")
+            if k:
+                jar[k] = v
+    return jar
+
+
+class Exchange:
+    """One request and its response, from the DevTools Network events."""
+
+    def __init__(self, url, method, sent_headers, response):
+        self.url = url
+        self.method = method
+        self.sent_headers = sent_headers  # the headers really sent
+        self.status = response.get("statusCode")
+        self.response_headers = response.get("headers", {})
+        self.blocked = response.get("blockedCookies", [])  # refused Set-Cookie, with reasons
+
+    @property
+    def path(self):
+        return urllib.parse.urlsplit(self.url or "").path
+
+    @property
+    def sent_cookies(self):
+        return parse_cookie_header(header_values(self.sent_headers, "cookie"))
+
+    @property
+    def set_cookies(self):
+        return [parse_set_cookie(x) for x in header_values(self.response_headers, "set-cookie")]
+
+    def describe(self):
+        return "%s %s -> %s" % (self.method, self.path, self.status)
+
+
+class Network:
+    """Network events from chromedriver's performance log.
+
+    One requestId covers a request and its redirects: requestWillBeSent comes
+    once per hop (url, method), and the ExtraInfo events (the headers really
+    sent and received, which may come before or after it) once per hop that
+    reached the network, in the same order."""
+
+    def __init__(self, wd, report):
+        self.wd = wd
+        self.report = report
+        self.requests = {}
+        self.order = []
+        self.blocked_ours = []
+
+    def drain(self):
+        """Forgets all traffic so far."""
+        self.pull()
+        self.requests = {}
+        self.order = []
+
+    def pull(self):
+        for entry in self.wd.performance_log():
+            try:
+                msg = json.loads(entry["message"])["message"]
+            except (ValueError, KeyError, TypeError):
+                continue
+            method = msg.get("method", "")
+            p = msg.get("params", {})
+            rid = p.get("requestId")
+            if not method.startswith("Network.") or rid is None:
+                continue
+            rec = self.requests.get(rid)
+            if rec is None:
+                rec = self.requests[rid] = {"hops": [], "sent": [], "received": []}
+                self.order.append(rid)
+            if method == "Network.requestWillBeSent":
+                rec["hops"].append((p["request"]["url"], p["request"]["method"]))
+            elif method == "Network.requestWillBeSentExtraInfo":
+                rec["sent"].append(p.get("headers", {}))
+            elif method == "Network.responseReceivedExtraInfo":
+                rec["received"].append(p)
+                for b in p.get("blockedCookies", []):
+                    line = b.get("cookieLine", "")
+                    if OURS.match(parse_set_cookie(line)[0]):
+                        self.blocked_ours.append((line[:60] + "...", b.get("blockedReasons")))
+                        if len(self.blocked_ours) <= 5:
+                            self.report.note("browser BLOCKED Set-Cookie %s...: %s"
+                                             % (line[:60], b.get("blockedReasons")))
+
+    def find(self, method, path):
+        for rid in reversed(self.order):
+            rec = self.requests[rid]
+            for i in reversed(range(len(rec["hops"]))):
+                url, m = rec["hops"][i]
+                if (m == method and urllib.parse.urlsplit(url).path == path
+                        and i < len(rec["sent"]) and i < len(rec["received"])):
+                    return Exchange(url, m, rec["sent"][i], rec["received"][i])
+        return None
+
+    def wait(self, method, path, timeout=15):
+        """The latest exchange for method+path whose request and response
+        headers have both been seen."""
+        def find():
+            self.pull()
+            return self.find(method, path)
+        return wait_until("the browser's record of %s %s" % (method, path), find, timeout)
+
+
+def store(wd, host=HOST):
+    """Our cookies in the browser's store for host, by name (all of them,
+    whatever their path, so a wrong Path is still seen)."""
+    cookies = wd.cdp("Network.getAllCookies")["cookies"]
+    return {c["name"]: c for c in cookies if OURS.match(c["name"])
+            and c["domain"].lstrip(".") == host}
+
+
+def names(jar):
+    def key(n):
+        m = re.search(r"\.(\d+)\Z", n)
+        return (1, int(m.group(1))) if m else (0, 0)
+    return sorted(jar, key=key)
+
+
+def short(value, n=12):
+    return value if len(value) <= 2 * n else "%s...%s" % (value[:n], value[-n:])
+
+
+# --------------------------------------------------------------------------
+# The scenarios
+
+
+class Demo:
+    """One running demo instance, with the browser pointed at it."""
+
+    def __init__(self, ctx, label, env):
+        self.ctx = ctx
+        self.label = label
+        self.port = free_port()
+        self.base = "http://%s:%d" % (HOST, self.port)
+        full_env = dict(os.environ)
+        full_env.update(env)
+        full_env.update(PORT=str(self.port), SESSION_KEYS=ctx.keys)
+        self.proc = Proc("demo (%s)" % label, ctx.demo_argv,
+                         os.path.join(ctx.tmp, "demo-%s.log" % label), env=full_env, cwd=ROOT)
+        ctx.procs.append(self.proc)
+        shown = " ".join("%s=%s" % kv for kv in sorted(env.items()))
+        log("started demo %s on %s %s" % (label, self.base, shown))
+        try:
+            wait_until("the demo to answer GET %s/api/session" % self.base, self.answers,
+                       self.ctx.args.startup_timeout, interval=0.1)
+        except Fatal as e:
+            raise Fatal("%s\n--- demo log (%s) ---\n%s" % (e, self.proc.log_path, self.proc.tail())) from e
+
+    def answers(self):
+        if not self.proc.alive():
+            raise Fatal("the demo (%s) exited with code %s before answering"
+                        % (shlex.join(self.ctx.demo_argv), self.proc.popen.returncode))
+        try:
+            with urllib.request.urlopen(self.base + "/api/session", timeout=2) as r:
+                body = json.loads(r.read())
+        except (OSError, ValueError):
+            return False
+        if "session_id" not in body:
+            raise Fatal("GET /api/session answered without session_id: %r" % body)
+        return True
+
+    def stop(self):
+        self.proc.stop()
+
+
+class Ctx:
+    def __init__(self, args, report, tmp):
+        self.args = args
+        self.report = report
+        self.tmp = tmp
+        self.procs = []
+        self.keys = "2:%s,1:%s" % (b64key(), b64key())
+        self.demo_argv = None
+        self.wd = None
+        self.net = None
+        self.profile = None
+        self.chromium_pid = None
+
+
+def b64key():
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+
+
+class Browser:
+    """Page-level helpers bound to one demo instance."""
+
+    def __init__(self, ctx, demo):
+        self.ctx = ctx
+        self.wd = ctx.wd
+        self.net = ctx.net
+        self.demo = demo
+        self.base = demo.base
+
+    def fresh(self):
+        """Empties the browser's cookie store (cookies ignore ports, so each
+        instance must start from nothing) and loads the home page."""
+        self.wd.navigate("about:blank")
+        self.wd.cdp("Network.clearBrowserCookies")
+        self.net.drain()
+        self.load()
+
+    def load(self):
+        """A top-level GET / (as typing the address); returns its exchange."""
+        self.net.drain()
+        self.wd.navigate(self.base + "/")
+        return self.net.wait("GET", "/")
+
+    def reload(self):
+        """The browser's reload of the current page; returns its exchange."""
+        self.net.drain()
+        self.wd.refresh()
+        return self.net.wait("GET", "/")
+
+    def api(self):
+        """GET /api/session from the page (cookies as the browser sends them)."""
+        r = self.wd.execute(
+            "return fetch('/api/session', {cache: 'no-store', credentials: 'same-origin'})"
+            ".then(async r => ({status: r.status, text: await r.text()}));")
+        if r["status"] != 200:
+            raise Fatal("GET /api/session answered %s: %s" % (r["status"], r["text"][:200]))
+        try:
+            return json.loads(r["text"])
+        except ValueError as e:
+            raise Fatal("GET /api/session is not JSON: %r" % r["text"][:200]) from e
+
+    def post(self, path, fields):
+        """POSTs a form from the page with fetch, not following the redirect,
+        so the browser's cookie store shows this response alone. Returns the
+        exchange (status and Set-Cookie as the browser received them)."""
+        self.net.drain()
+        self.wd.execute(
+            "return fetch(arguments[0], {method: 'POST', body: new URLSearchParams(arguments[1]),"
+            " redirect: 'manual', credentials: 'same-origin', cache: 'no-store'})"
+            ".then(r => r.type + ' ' + r.status);", path, fields)
+        return self.net.wait("POST", path)
+
+    def action(self, path, **fields):
+        token = self.api()["csrf"]
+        return self.post(path, dict(fields, csrf=token))
+
+    def store(self):
+        return store(self.wd)
+
+
+def expect_303(report, what, ex):
+    return report.check("%s answers 303" % what, ex.status == 303, ex.describe(), "303 See Other")
+
+
+def phase_sign_in(ctx, b):
+    r = ctx.report
+    r.section("sign in, reload (%s)" % b.base)
+    b.fresh()
+    jar0 = b.store()
+    r.check("first visit stores %s" % COOKIE, COOKIE in jar0, "store has %s" % names(jar0))
+    before = b.api()
+    r.check("first visit is an anonymous session", before["signed_in"] is False
+            and before["user"] is None, "signed_in=%s user=%s" % (before["signed_in"], before["user"]))
+    token = b.api()["csrf"]
+    old_value = b.store().get(COOKIE, {}).get("value", "")
+    ex = b.post("/login", {"user": "ada", "csrf": token})
+    expect_303(r, "POST /login", ex)
+    jar = b.store()
+    value = jar.get(COOKIE, {}).get("value")
+    set_value = next((v for n, v, _ in ex.set_cookies if n == COOKIE), None)
+    r.check("signing in sets the cookie",
+            set_value is not None and value == set_value and value != old_value,
+            "response %s %s; store has %s, value %s" % (
+                "set" if set_value else "did not set", COOKIE, names(jar),
+                "absent" if value is None else "unchanged" if value == old_value
+                else "the one set" if value == set_value else "another one"))
+    ex = b.reload()
+    sent = ex.sent_cookies.get(COOKIE)
+    r.check("reload sends the stored cookie", sent is not None and sent == value,
+            "Cookie header carried %s=%s" % (COOKIE, short(sent) if sent else "(nothing)"),
+            "the stored value %s" % short(value or ""))
+    s1 = b.api()
+    r.check("sign-in regenerates the session id", s1["session_id"] != before["session_id"],
+            "%s -> %s" % (before["session_id"], s1["session_id"]))
+    r.check("reload keeps the session", s1["signed_in"] is True and s1["user"] == "ada",
+            "signed_in=%s user=%s id=%s visits=%s" % (s1["signed_in"], s1["user"],
+                                                      s1["session_id"], s1["visits"]))
+    b.reload()
+    b.reload()
+    s2 = b.api()
+    r.check("two more reloads keep the same session",
+            s2["session_id"] == s1["session_id"] and s2["user"] == "ada" and s2["visits"] > s1["visits"],
+            "id=%s user=%s visits %s -> %s" % (s2["session_id"], s2["user"], s1["visits"], s2["visits"]))
+
+
+def phase_attributes(ctx, b):
+    r = ctx.report
+    r.section("cookie attributes in the store")
+    ex = b.reload()
+    jar = b.store()
+    c = jar.get(COOKIE)
+    if not r.check("the session is one cookie named %s" % COOKIE, c is not None and len(jar) == 1,
+                   "store has %s" % names(jar)):
+        return
+    r.check("name has the __Host- prefix", c["name"].startswith("__Host-"), c["name"])
+    r.check("Secure", c["secure"] is True, "secure=%s" % c["secure"])
+    r.check("HttpOnly", c["httpOnly"] is True, "httpOnly=%s" % c["httpOnly"])
+    r.check("SameSite=Lax", c.get("sameSite") == "Lax", "sameSite=%s" % c.get("sameSite"))
+    r.check("Path=/", c["path"] == "/", "path=%s" % c["path"])
+    r.check("no Domain (host-only cookie)", c["domain"] == HOST,
+            "domain=%s (a leading dot would mean a Domain attribute)" % c["domain"])
+    lines = [(n, a) for n, _, a in ex.set_cookies if n == COOKIE]
+    r.check("Set-Cookie carries no Domain attribute", bool(lines) and all("domain" not in a for _, a in lines),
+            "%d Set-Cookie for %s on reload; attributes %s" % (
+                len(lines), COOKIE, sorted({k for _, a in lines for k in a})))
+    r.check("browser-session cookie (SESSION_PERSISTENT=0)", c["session"] is True,
+            "session=%s expires=%s" % (c["session"], c["expires"]))
+    r.note("stored: size=%s sourceScheme=%s sourcePort=%s priority=%s" % (
+        c.get("size"), c.get("sourceScheme"), c.get("sourcePort"), c.get("priority")))
+
+
+def phase_document_cookie(ctx, b):
+    r = ctx.report
+    r.section("document.cookie")
+    seen = b.wd.execute(
+        "document.cookie = 'js_probe=1; path=/; SameSite=Lax';"
+        "const seen = document.cookie;"
+        "document.cookie = 'js_probe=; path=/; max-age=0';"
+        "return seen;")
+    r.check("document.cookie hides the session", "js_probe=1" in seen and COOKIE not in seen,
+            "document.cookie=%r" % seen, "js_probe=1 only (the probe proves scripts see cookies)")
+    jar = b.store()
+    r.check("the session cookie is still stored", COOKIE in jar, "store has %s" % names(jar))
+
+
+def phase_tamper(ctx, b):
+    r = ctx.report
+    r.section("altered cookie")
+    before = b.api()
+    c = b.store().get(COOKIE)
+    if c is None:
+        raise Fatal("no %s in the store to alter" % COOKIE)
+    original = c["value"]
+    i = len(original) // 2
+    altered = original[:i] + ("B" if original[i] == "A" else "A") + original[i + 1:]
+    ok = b.wd.cdp("Network.setCookie", {
+        "name": COOKIE, "value": altered, "url": b.base + "/", "path": "/",
+        "secure": True, "httpOnly": True, "sameSite": "Lax"}).get("success", True)
+    stored = b.store().get(COOKIE, {}).get("value")
+    if not r.check("altered value is in the store (setup)", ok and stored == altered,
+                   "setCookie success=%s; stored value %s" % (ok, "altered" if stored == altered else short(stored or "(none)"))):
+        return
+    ex = b.reload()
+    r.check("the browser sends the altered cookie", ex.sent_cookies.get(COOKIE) == altered,
+            "Cookie header %s=%s" % (COOKIE, short(ex.sent_cookies.get(COOKIE, "(nothing)"))))
+    after = b.api()
+    r.check("an altered cookie gives a fresh session",
+            after["session_id"] != before["session_id"] and after["signed_in"] is False
+            and after["user"] is None,
+            "id %s -> %s signed_in=%s user=%s" % (before["session_id"], after["session_id"],
+                                                  after["signed_in"], after["user"]))
+    now = b.store().get(COOKIE, {}).get("value")
+    r.check("the altered cookie is replaced", now is not None and now not in (altered, original),
+            "store value %s" % ("absent" if now is None else "still the altered one" if now == altered
+                                else "back to the original" if now == original else "new (%s)" % short(now)))
+    b.reload()
+    again = b.api()
+    r.check("the replacement cookie keeps the fresh session", again["session_id"] == after["session_id"],
+            "id %s -> %s" % (after["session_id"], again["session_id"]))
+
+
+def phase_sign_out(ctx, b):
+    r = ctx.report
+    r.section("sign out")
+    b.fresh()
+    b.action("/login", user="ada")
+    b.reload()
+    signed = b.api()
+    jar = b.store()
+    if not r.check("signed in before signing out (setup)", signed["signed_in"] and COOKIE in jar,
+                   "signed_in=%s store has %s" % (signed["signed_in"], names(jar))):
+        return
+    ex = b.post("/logout", {"csrf": signed["csrf"]})
+    expect_303(r, "POST /logout", ex)
+    jar = b.store()
+    removals = [n for n, _, a in ex.set_cookies if OURS.match(n) and is_removal(a, time.time())]
+    r.check("signing out removes the cookie from the store", not jar,
+            "store has %s; response removed %s" % (names(jar), removals))
+    b.reload()
+    after = b.api()
+    r.check("after signing out a reload is a new anonymous session",
+            after["signed_in"] is False and after["session_id"] != signed["session_id"],
+            "signed_in=%s id %s -> %s" % (after["signed_in"], signed["session_id"], after["session_id"]))
+
+
+def check_chunks(r, what, jar):
+    bad = []
+    for n, c in jar.items():
+        wrong = [k for k, ok in (("Secure", c["secure"]), ("HttpOnly", c["httpOnly"]),
+                                 ("SameSite=Lax", c.get("sameSite") == "Lax"), ("Path=/", c["path"] == "/"),
+                                 ("host-only", c["domain"] == HOST)) if not ok]
+        if wrong:
+            bad.append("%s lacks %s" % (n, "/".join(wrong)))
+    sizes = ["%s:%d" % (n, len(n) + len(jar[n]["value"])) for n in names(jar)]
+    r.check("%s: every chunk has the session's attributes, within 4096 bytes" % what,
+            not bad and all(len(n) + len(c["value"]) <= 4096 for n, c in jar.items()),
+            "; ".join(bad) or "name+value sizes %s" % sizes)
+
+
+def grow(ctx, b, nbytes, label):
+    """POST /grow and the checks every grow shares. Returns the store and
+    the names of the cookies the response set."""
+    r = ctx.report
+    ex = b.action("/grow", bytes=str(nbytes))
+    expect_303(r, "POST /grow bytes=%d" % nbytes, ex)
+    jar = b.store()
+    now = time.time()
+    set_names = {n for n, _, a in ex.set_cookies if OURS.match(n) and not is_removal(a, now)}
+    removed = {n for n, _, a in ex.set_cookies if OURS.match(n) and is_removal(a, now)}
+    r.check("%s: the store holds exactly the cookies the response set" % label,
+            set(jar) == set_names,
+            "store %s; response set %s, removed %s" % (names(jar), names(set_names), names(removed)))
+    return jar, set_names
+
+
+def session_survives(ctx, b, label, sid, nbytes, jar):
+    r = ctx.report
+    for n in (1, 2):
+        ex = b.reload()
+        sent = ex.sent_cookies
+        missing = [k for k in jar if sent.get(k) != jar[k]["value"]]
+        extra = [k for k in sent if OURS.match(k) and k not in jar]
+        r.check("%s: reload %d sends every stored chunk back" % (label, n), not missing and not extra,
+                "Cookie header carried %s%s%s" % (
+                    names([k for k in sent if OURS.match(k)]),
+                    "; missing or different: %s" % missing if missing else "",
+                    "; not in store: %s" % extra if extra else ""))
+        s = b.api()
+        r.check("%s: reload %d keeps the session" % (label, n),
+                s["session_id"] == sid and s["filler_bytes"] == nbytes and s["signed_in"] is True,
+                "id=%s filler_bytes=%s signed_in=%s" % (s["session_id"], s["filler_bytes"], s["signed_in"]),
+                "id=%s filler_bytes=%d" % (sid, nbytes))
+        jar = b.store()
+    return jar
+
+
+def phase_chunks(ctx, b):
+    r = ctx.report
+    big, mid = ctx.args.grow_big, ctx.args.grow_mid
+    r.section("a chunked session (grow %d, shrink to %d, then 0)" % (big, mid))
+    b.fresh()
+    b.action("/login", user="ada")
+    b.reload()
+    s = b.api()
+    sid = s["session_id"]
+    small = b.store()
+    r.check("small session: one cookie", list(small) == [COOKIE], "store has %s" % names(small))
+
+    jar, _ = grow(ctx, b, big, "grow %d" % big)
+    r.check("grow %d: the session is split over several cookies" % big, len(jar) >= 2,
+            "store has %d: %s" % (len(jar), names(jar)))
+    check_chunks(r, "grow %d" % big, jar)
+    big_jar = session_survives(ctx, b, "grow %d" % big, sid, big, jar)
+
+    jar, set_names = grow(ctx, b, mid, "shrink to %d" % mid)
+    stale = names(set(jar) - set_names)
+    r.check("shrink to %d: fewer cookies, no stale chunk left" % mid,
+            len(jar) < len(big_jar) and not stale,
+            "%d -> %d cookies; gone from store: %s; stale still stored: %s" % (
+                len(big_jar), len(jar), names(set(big_jar) - set(jar)), stale))
+    check_chunks(r, "shrink to %d" % mid, jar)
+    session_survives(ctx, b, "shrink to %d" % mid, sid, mid, jar)
+
+    jar, _ = grow(ctx, b, 0, "shrink to 0")
+    r.check("shrink to 0: back to the one cookie of a small session", set(jar) == set(small),
+            "store has %s" % names(jar), names(small))
+    session_survives(ctx, b, "shrink to 0", sid, 0, jar)
+
+    jar, _ = grow(ctx, b, big, "grow %d again" % big)
+    s = b.api()
+    ex = b.post("/logout", {"csrf": s["csrf"]})
+    expect_303(r, "POST /logout (chunked)", ex)
+    after = b.store()
+    r.check("signing out removes every chunk", not after,
+            "%d chunks before; store has %s after" % (len(jar), names(after)))
+
+
+def phase_localhost(ctx, b):
+    r = ctx.report
+    r.section("http://localhost")
+    url = "http://localhost:%d/" % b.demo.port
+    b.wd.navigate("about:blank")
+    b.wd.cdp("Network.clearBrowserCookies")
+    b.wd.navigate(url)
+    cookies = b.wd.cdp("Network.getCookies", {"urls": [url]})["cookies"]
+    c = next((c for c in cookies if c["name"] == COOKIE), None)
+    r.check("a Secure cookie from http://localhost is stored and sent",
+            c is not None and c["secure"] is True and c["domain"] == "localhost",
+            "cookies for %s: %s" % (url, [(x["name"], x["domain"], "Secure" if x["secure"] else "-")
+                                         for x in cookies]))
+
+
+def phase_persistent(ctx, b, lifetime):
+    r = ctx.report
+    days = lifetime / DAY
+    tag = "persistent %gd" % days
+    r.section("persistent cookie, SESSION_ABSOLUTE_SECS=%d (%g days)" % (lifetime, days))
+    b.fresh()
+    t0 = time.time()
+    s = b.api()
+    t1 = time.time()
+    ex = b.net.wait("GET", "/api/session")
+    c = b.store().get(COOKIE)
+    if not r.check(tag + ": %s is stored" % COOKIE, c is not None, "store has %s" % names(b.store())):
+        return
+    r.check(tag + ": not a browser-session cookie", c["session"] is False and s.get("persistent") is True,
+            "session=%s; /api/session persistent=%s" % (c["session"], s.get("persistent")))
+    expected = min(lifetime, CAP)
+    lo = min(s["expires"], t0 + CAP) - 5
+    hi = min(s["expires"] + 1, t1 + CAP) + 5
+    got = c["expires"]
+    r.check(tag + ": expiry in store is %s" % ("the configured lifetime" if lifetime <= CAP
+                                                  else "capped at 400 days"),
+            lo <= got <= hi,
+            "expires = now + %.0fs (%.2f days); session deadline = now + %.0fs" % (
+                got - t1, (got - t1) / DAY, s["expires"] - t1),
+            "now + %ds (%g days) +-5s" % (expected, expected / DAY))
+    lines = [a for n, _, a in ex.set_cookies if n == COOKIE]
+    max_age = None
+    if lines:
+        try:
+            max_age = int(lines[-1].get("max-age", ""))
+        except ValueError:
+            pass
+    r.check(tag + ": Set-Cookie Max-Age %s" % ("is the remaining lifetime" if lifetime <= CAP
+                                                  else "is capped at 400 days by the server"),
+            max_age is not None and abs(max_age - min(s["expires"] - t1, CAP)) <= 5 and max_age <= CAP,
+            "Max-Age=%s Expires=%s" % (max_age, lines[-1].get("expires") if lines else None),
+            "%d" % expected)
+    big = ctx.args.grow_big
+    b.action("/grow", bytes=str(big))
+    jar = b.store()
+    spread = [(n, "session" if c["session"] else "%+.0fs" % (c["expires"] - got)) for n, c in
+              sorted(jar.items())]
+    r.check(tag + ": every chunk of a %d-byte session has the same expiry" % big,
+            len(jar) >= 2 and all(not c["session"] and abs(c["expires"] - got) <= 5
+                                  for c in jar.values()),
+            "expiry relative to the small session's cookie: %s" % spread)
+
+
+# --------------------------------------------------------------------------
+# Setup and the run
+
+
+def build_demo(args):
+    if args.demo_cmd:
+        return shlex.split(args.demo_cmd)
+    if not os.path.exists(os.path.join(ROOT, "examples", "axum.rs")):
+        raise Fatal("examples/axum.rs does not exist; pass --demo-cmd or set BROWSER_TEST_DEMO_CMD")
+    argv = ["cargo", "build", "--example", "axum", "--features", "axum",
+            "--message-format=json-render-diagnostics"]
+    log(" ".join(argv))
+    try:
+        done = subprocess.run(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=sys.stderr, text=True, timeout=args.build_timeout)
+    except subprocess.TimeoutExpired as e:
+        raise Fatal("cargo build timed out after %ds" % args.build_timeout) from e
+    if done.returncode != 0:
+        raise Fatal("cargo build --example axum --features axum failed (exit %d)" % done.returncode)
+    exe = None
+    for line in done.stdout.splitlines():
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        t = msg.get("target", {})
+        if (msg.get("reason") == "compiler-artifact" and t.get("name") == "axum"
+                and "example" in t.get("kind", []) and msg.get("executable")):
+            exe = msg["executable"]
+    if not exe:
+        raise Fatal("cargo built no executable for the axum example")
+    return [exe]
+
+
+def start_browser(ctx):
+    args = ctx.args
+    port = free_port()
+    driver = Proc("chromedriver", [args.chromedriver, "--port=%d" % port],
+                  os.path.join(ctx.tmp, "chromedriver.log"))
+    ctx.procs.append(driver)
+    wd = WebDriver("http://%s:%d" % (HOST, port))
+    try:
+        wait_until("chromedriver to be ready", lambda: driver.alive() is False or wd.status_ready(), 30)
+    except Fatal as e:
+        raise Fatal("%s\n--- chromedriver log ---\n%s" % (e, driver.tail())) from e
+    if not driver.alive():
+        raise Fatal("chromedriver exited\n%s" % driver.tail())
+    ctx.profile = os.path.join(ctx.tmp, "profile")
+    os.mkdir(ctx.profile)
+    caps = {
+        "browserName": "chrome",
+        "pageLoadStrategy": "normal",
+        "timeouts": {"script": 30000, "pageLoad": 30000, "implicit": 0},
+        "goog:chromeOptions": {
+            "binary": args.chromium,
+            "args": CHROMIUM_FLAGS + ["--user-data-dir=" + ctx.profile],
+            "perfLoggingPrefs": {"enableNetwork": True, "enablePage": False},
+        },
+        "goog:loggingPrefs": {"performance": "ALL"},
+    }
+    got = wd.start(caps)
+    ctx.wd = wd
+    ctx.chromium_pid = got.get("goog:processID")
+    log("WebDriver session %s, browser %s (pid %s)" % (wd.session, got.get("browserVersion"),
+                                                         ctx.chromium_pid))
+    return wd
+
+
+def cleanup(ctx):
+    if ctx.wd is not None:
+        try:
+            ctx.wd.quit()
+        except Fatal as e:
+            log("closing the WebDriver session: %s" % e)
+    for p in reversed(ctx.procs):
+        p.stop()
+    if ctx.chromium_pid:
+        kill_pid(ctx.chromium_pid)
+    if ctx.profile:
+        kill_processes_using(ctx.profile)
+
+
+def run_phase(ctx, name, fn, *args):
+    """Runs one scenario; an error ends it with a failed check, and the run
+    goes on with the next scenario."""
+    try:
+        fn(ctx, *args)
+    except Fatal as e:
+        ctx.report.check("%s: ran to the end" % name, False, "aborted: %s" % e)
+    except (KeyError, TypeError, ValueError) as e:
+        # The demo answered something other than docs/DEMO.md describes.
+        ctx.report.check("%s: ran to the end" % name, False,
+                         "aborted: %s: %s (a reply not as docs/DEMO.md says?)" % (type(e).__name__, e))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--demo-cmd", default=os.environ.get("BROWSER_TEST_DEMO_CMD"),
+                    help="command that starts a demo honouring PORT and SESSION_* "
+                         "(default: build and run the axum example)")
+    ap.add_argument("--chromium", default="/usr/bin/chromium")
+    ap.add_argument("--chromedriver", default="/usr/bin/chromedriver")
+    ap.add_argument("--grow-big", type=int, default=7000, help="bytes for the chunked session")
+    ap.add_argument("--grow-mid", type=int, default=3500, help="bytes to shrink it to")
+    ap.add_argument("--startup-timeout", type=float, default=60)
+    ap.add_argument("--build-timeout", type=int, default=1800)
+    ap.add_argument("--keep", action="store_true", help="keep the logs folder")
+    args = ap.parse_args()
+
+    report = Report()
+    tmp = tempfile.mkdtemp(prefix="browser-test-")
+    ctx = Ctx(args, report, tmp)
+
+    def on_signal(signum, _frame):
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+
+    try:
+        versions = ensure_browser(args.chromium, args.chromedriver)
+        log("; ".join(versions))
+        ctx.demo_argv = build_demo(args)
+        demo = Demo(ctx, "default", {})
+        wd = start_browser(ctx)
+        ctx.net = Network(wd, report)
+        b = Browser(ctx, demo)
+        run_phase(ctx, "sign in", phase_sign_in, b)
+        run_phase(ctx, "attributes", phase_attributes, b)
+        run_phase(ctx, "document.cookie", phase_document_cookie, b)
+        run_phase(ctx, "altered cookie", phase_tamper, b)
+        run_phase(ctx, "sign out", phase_sign_out, b)
+        run_phase(ctx, "chunks", phase_chunks, b)
+        run_phase(ctx, "localhost", phase_localhost, b)
+        demo.stop()
+
+        for label, lifetime in (("500d", 500 * DAY), ("30d", 30 * DAY)):
+            def persistent(ctx, label=label, lifetime=lifetime):
+                d = Demo(ctx, label, {"SESSION_PERSISTENT": "1",
+                                      "SESSION_ABSOLUTE_SECS": str(lifetime)})
+                try:
+                    phase_persistent(ctx, Browser(ctx, d), lifetime)
+                finally:
+                    d.stop()
+            run_phase(ctx, "persistent %s" % label, persistent)
+
+        report.section("overall")
+        blocked = ctx.net.blocked_ours
+        report.check("the browser blocked no Set-Cookie of ours", not blocked,
+                     "%d blocked, first: %s" % (len(blocked), blocked[:3]) if blocked else "none blocked")
+    except Fatal as e:
+        report.check("setup", False, str(e))
+    except Exception as e:  # reported as a failure, with its traceback
+        report.check("run", False, "%s: %s" % (type(e).__name__, e))
+        traceback.print_exc()
+    except KeyboardInterrupt:
+        report.check("run", False, "interrupted")
+    finally:
+        cleanup(ctx)
+        if ctx.profile:
+            shutil.rmtree(ctx.profile, ignore_errors=True)
+        if args.keep or report.failed:
+            log("logs kept in %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print("%d passed, %d failed" % (report.passed, report.failed), flush=True)
+    return 1 if report.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
