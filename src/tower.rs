@@ -219,3 +219,91 @@ fn log_write_failure(error: &crate::error::Error) {
 
 #[cfg(not(feature = "tracing"))]
 const fn log_write_failure(_: &crate::error::Error) {}
+
+#[cfg(all(test, feature = "tracing"))]
+mod tests {
+    use std::sync::Mutex;
+
+    use ::http::HeaderMap;
+    use ::http::header::COOKIE;
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Level, Metadata, Subscriber};
+
+    use super::*;
+    use crate::attributes::CookiePolicy;
+    use crate::codec::SessionCodec;
+    use crate::key::KeyId;
+    use crate::keyring::Keyring;
+
+    /// Records each event as its level and `name=value` fields.
+    #[derive(Default)]
+    struct Recorder(Arc<Mutex<Vec<(Level, String)>>>);
+
+    struct Fields(String);
+
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+            self.0.push_str(&format!("{}={value:?} ", field.name()));
+        }
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.0.push_str(&format!("{}={value} ", field.name()));
+        }
+    }
+
+    impl Subscriber for Recorder {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut fields = Fields(String::new());
+            event.record(&mut fields);
+            let level = *event.metadata().level();
+            self.0.lock().unwrap().push((level, fields.0));
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    #[test]
+    fn refusals_are_logged_with_kind_and_key_id_only() {
+        let cookies = Arc::new(
+            SessionCookies::new(
+                SessionCodec::builder(Keyring::generate(KeyId(7)).unwrap()),
+                CookiePolicy::default(),
+            )
+            .unwrap(),
+        );
+        let meta = cookies.codec().new_session(None).unwrap();
+        let value = cookies.codec().reseal(&meta, &1u8).unwrap();
+        let mid = value.len() / 2;
+        let flip = if &value[mid..=mid] == "A" { "B" } else { "A" };
+        let tampered = format!("{}{flip}{}", &value[..mid], &value[mid + 1..]);
+        let mut headers = HeaderMap::new();
+        let cookie = format!("__Host-session={tampered}");
+        headers.insert(COOKIE, cookie.parse().unwrap());
+
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let recorder = Recorder(Arc::clone(&events));
+        tracing::subscriber::with_default(recorder, || {
+            log_refusal(&crate::http::load::<u8>(&cookies, &headers));
+            log_refusal(&crate::http::load::<u8>(&cookies, &HeaderMap::new()));
+        });
+        let events = events.lock().unwrap();
+        assert_eq!(events.len(), 1, "one event, for the refused cookie only");
+        let (level, fields) = &events[0];
+        assert_eq!(*level, Level::INFO);
+        assert!(fields.contains("kind=unauthenticated"), "{fields}");
+        assert!(fields.contains("key_id=7"), "{fields}");
+        assert!(!fields.contains(&tampered[10..30]), "never the value");
+        assert!(
+            !fields.contains(&meta.id().to_hex()),
+            "never the session id"
+        );
+    }
+}
