@@ -11,6 +11,7 @@ use std::error::Error;
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
@@ -67,16 +68,48 @@ struct View {
     csrf: String,
 }
 
+/// Why a handler could not do what it was asked.
+#[derive(Debug)]
+enum Failure {
+    /// The session would not fit the cookies: 413.
+    TooLarge,
+    /// Anything else (the OS random generator failed): a bare 500.
+    Server,
+}
+
+impl From<sealed_session::Error> for Failure {
+    fn from(e: sealed_session::Error) -> Self {
+        if e.kind() == ErrorKind::TooLarge {
+            Self::TooLarge
+        } else {
+            eprintln!("error: {e}");
+            Self::Server
+        }
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        match self {
+            Self::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the session would not fit the cookies\n",
+            )
+                .into_response(),
+            Self::Server => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        }
+    }
+}
+
 /// Counts the visit and describes the session (starting one if needed).
-fn visit(session: &Session<DemoSession>, cookies: &SessionCookies) -> Result<View, Response> {
+fn visit(session: &Session<DemoSession>, cookies: &SessionCookies) -> Result<View, Failure> {
     let data = session.update(|d| {
         d.visits += 1;
         d.clone()
     });
-    let csrf = session.csrf_token().map_err(server_error)?;
-    let meta = session
-        .meta()
-        .ok_or_else(|| server_error("no session metadata"))?;
+    // The token needs a session id, so this also gives a new session one.
+    let csrf = session.csrf_token()?;
+    let meta = session.meta().ok_or(Failure::Server)?;
     Ok(View {
         signed_in: data.user.is_some(),
         user: data.user,
@@ -93,21 +126,15 @@ fn visit(session: &Session<DemoSession>, cookies: &SessionCookies) -> Result<Vie
 async fn api_session(
     State(cookies): State<Arc<SessionCookies>>,
     session: Session<DemoSession>,
-) -> Response {
-    match visit(&session, &cookies) {
-        Ok(view) => Json(view).into_response(),
-        Err(response) => response,
-    }
+) -> Result<Json<View>, Failure> {
+    Ok(Json(visit(&session, &cookies)?))
 }
 
 async fn index(
     State(cookies): State<Arc<SessionCookies>>,
     session: Session<DemoSession>,
-) -> Response {
-    match visit(&session, &cookies) {
-        Ok(view) => Html(page(&view)).into_response(),
-        Err(response) => response,
-    }
+) -> Result<Html<String>, Failure> {
+    Ok(Html(page(&visit(&session, &cookies)?)))
 }
 
 #[derive(Deserialize)]
@@ -118,21 +145,18 @@ struct LoginForm {
 async fn login(session: Session<DemoSession>, Form(form): Form<LoginForm>) -> Response {
     let user = form.user.trim();
     if user.is_empty() || user.len() > 256 {
-        return (
-            axum::http::StatusCode::BAD_REQUEST,
-            "user is required, at most 256 bytes\n",
-        )
-            .into_response();
+        let msg = "user is required, at most 256 bytes\n";
+        return (StatusCode::BAD_REQUEST, msg).into_response();
     }
     // A new session id on sign-in (session fixation); the data stays.
     if let Err(e) = session.regenerate(Some(user)) {
-        return server_error(e);
+        return Failure::from(e).into_response();
     }
     let previous = session.update(|d| d.user.replace(user.to_owned()));
-    if let Err(response) = written(&session, |d| d.user = previous) {
-        return response;
+    match written(&session, |d| d.user = previous) {
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(failure) => failure.into_response(),
     }
-    Redirect::to("/").into_response()
 }
 
 async fn logout(session: Session<DemoSession>) -> Redirect {
@@ -147,43 +171,30 @@ struct GrowForm {
 
 async fn grow(session: Session<DemoSession>, Form(form): Form<GrowForm>) -> Response {
     if form.bytes > MAX_GROW {
-        return (
-            axum::http::StatusCode::BAD_REQUEST,
-            "bytes must be 0 to 16384\n",
-        )
-            .into_response();
+        let msg = "bytes must be 0 to 16384\n";
+        return (StatusCode::BAD_REQUEST, msg).into_response();
     }
     let previous = session.update(|d| core::mem::replace(&mut d.filler, "x".repeat(form.bytes)));
-    if let Err(response) = written(&session, |d| d.filler = previous) {
-        return response;
+    match written(&session, |d| d.filler = previous) {
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(failure) => failure.into_response(),
     }
-    Redirect::to("/").into_response()
 }
 
-/// Seals the session now; if it no longer fits the cookies, undoes the
-/// change with `undo` and answers 413, so the response still carries a
-/// valid session.
+/// Seals the session now, so a session that no longer fits is a 413 from
+/// the handler rather than a 500 from the layer; the change is undone with
+/// `undo`, so the response still carries the previous, valid session.
 fn written(
     session: &Session<DemoSession>,
     undo: impl FnOnce(&mut DemoSession),
-) -> Result<(), Response> {
-    match session.flush() {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == ErrorKind::TooLarge => {
+) -> Result<(), Failure> {
+    session.flush().map_err(|e| {
+        let failure = Failure::from(e);
+        if matches!(failure, Failure::TooLarge) {
             session.update(undo);
-            Err((
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "the session would not fit the cookies\n",
-            )
-                .into_response())
         }
-        Err(e) => Err(server_error(e)),
-    }
-}
-
-fn server_error(e: impl core::fmt::Display) -> Response {
-    eprintln!("error: {e}");
-    axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        failure
+    })
 }
 
 fn page(v: &View) -> String {
