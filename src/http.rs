@@ -1,4 +1,4 @@
-//! The [`http`](::http) crate's types: read the session from a request's
+//! The [`http`] crate's types: read the session from a request's
 //! [`HeaderMap`], write its `Set-Cookie` headers into a response's.
 //!
 //! Every framework built on `http` (axum, hyper, tonic, ...) can use these
