@@ -81,7 +81,11 @@ pub const CSRF_FIELD: &str = "csrf";
 /// Without the layer (or with a layer for another `T`), extraction fails
 /// with [`MissingSessionLayer`], a 500 whose message says how to fix the
 /// router.
-pub struct Session<T>(pub SessionHandle<T>);
+pub struct Session<T>(
+    /// The request's handle (shared with the layer: changes made through
+    /// it are what the response writes).
+    pub SessionHandle<T>,
+);
 
 impl<T> Session<T> {
     /// The handle itself, for passing on to code that is not a handler.

@@ -29,7 +29,7 @@ use axum::http::header::CACHE_CONTROL;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use conformance::{Browser, Harness, Server};
-use sealed_session::axum::Session;
+use sealed_session::axum::{RequireCsrf, Session};
 use sealed_session::tower::SessionLayer;
 use sealed_session::{KeyId, Keyring, SessionCookies};
 
@@ -92,6 +92,22 @@ async fn a_missing_layer_is_a_setup_error_that_says_how_to_fix_it() {
     let reply = Browser::new().get(&server, "/").await;
     assert_eq!(reply.status, 500);
     assert!(reply.body.contains("same T"), "{}", reply.body);
+
+    // RequireCsrf without the layer says the same.
+    async fn plain() -> &'static str {
+        "ok"
+    }
+    let app = Router::new()
+        .route("/", axum::routing::post(plain))
+        .route_layer(RequireCsrf::<demo::DemoSession>::new());
+    let server = serve(app).await;
+    let reply = Browser::new().post(&server, "/", &[]).await;
+    assert_eq!(reply.status, 500);
+    assert!(
+        reply.body.contains(".layer(SessionLayer::<"),
+        "{}",
+        reply.body
+    );
 }
 
 #[tokio::test]
