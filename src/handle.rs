@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 
 use crate::cookie_header::CarriedCookies;
 use crate::error::{ErrorKind, Result};
+use crate::key::KeyId;
 use crate::session::SessionMeta;
 use crate::session_cookies::SessionCookies;
 use crate::set_cookie::SetCookie;
@@ -24,6 +25,7 @@ struct State<T> {
     carried: CarriedCookies,
     stale: CarriedCookies,
     refusal: Option<ErrorKind>,
+    refused_key_id: Option<KeyId>,
     /// The data or metadata changed since the request's cookie was read.
     dirty: bool,
     /// `open` asked for a re-seal (renewal interval, non-primary key).
@@ -104,6 +106,7 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
         let cookies = Arc::clone(cookies);
         let outcome = cookies.open::<T>(cookie_headers);
         let stale = outcome.stale();
+        let refused_key_id = outcome.refused_key_id();
         let (data, meta, reseal_due) = match outcome.session {
             Some(opened) => {
                 let due = opened.reseal_due().is_some();
@@ -119,6 +122,7 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
                 carried: outcome.carried,
                 stale,
                 refusal: outcome.refusal,
+                refused_key_id,
                 dirty: false,
                 reseal_due,
                 flushed: None,
@@ -216,6 +220,16 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     #[must_use]
     pub fn refusal(&self) -> Option<ErrorKind> {
         self.lock().refusal
+    }
+
+    /// The key id named by the refused cookie, when
+    /// [`SessionHandle::refusal`] is set and the value had a readable
+    /// header; see
+    /// [`ReadOutcome::refused_key_id`](crate::ReadOutcome::refused_key_id).
+    /// Safe to log, unlike the value or the session id.
+    #[must_use]
+    pub fn refused_key_id(&self) -> Option<KeyId> {
+        self.lock().refused_key_id
     }
 
     /// The CSRF token of the current session, creating the session's

@@ -27,6 +27,17 @@ pub use crate::session::{SESSION_ID_LEN, SealKind, SessionId, SessionMeta};
 pub use crate::session_cookies::{ReadOutcome, SessionCookies};
 pub use crate::set_cookie::SetCookie;
 
+// Adapters, one file each, behind a feature named after their dependency.
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod axum;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower;
+
 mod aead;
 mod attributes;
 mod chunks;

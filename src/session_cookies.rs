@@ -11,7 +11,9 @@ use crate::chunks::{self, Layout};
 use crate::clock::from_unix_seconds;
 use crate::codec::{Opened, SessionCodec, SessionCodecBuilder};
 use crate::cookie_header::{Candidates, CarriedCookies};
+use crate::envelope::Untrusted;
 use crate::error::{Error, ErrorKind, Result};
+use crate::key::KeyId;
 use crate::session::SessionMeta;
 use crate::set_cookie::{Lifespan, SetCookie};
 
@@ -97,9 +99,21 @@ pub struct ReadOutcome<T> {
     /// [`SessionCookies::seal`] or [`SessionCookies::remove`].
     pub carried: CarriedCookies,
     used: Option<Layout>,
+    refused_key_id: Option<KeyId>,
 }
 
 impl<T> ReadOutcome<T> {
+    /// With [`ReadOutcome::refusal`]: the key id named in the header of the
+    /// refused value it reports, when that value was well-formed enough to
+    /// have one (not for [`ErrorKind::Malformed`]). The number is chosen
+    /// by whoever made the cookie, so it is evidence, not fact: an unknown
+    /// id points at a key retired too early, or at a forgery. Safe to log;
+    /// nothing else of the value is.
+    #[must_use]
+    pub const fn refused_key_id(&self) -> Option<KeyId> {
+        self.refused_key_id
+    }
+
     /// The carried names that the opened session does not use: the chunks
     /// beside a single cookie that won, or the single cookie and chunks
     /// beyond the set that won. Empty when no session was opened (then
@@ -219,8 +233,9 @@ impl SessionCookies {
         let limits = self.policy.limits();
         let found = Candidates::collect(cookie_headers, self.policy.name(), limits);
         let mut best: Option<(Opened<T>, Layout)> = None;
-        let mut refusal: Option<ErrorKind> = None;
-        let mut consider = |result: Result<Opened<T>>, layout: Layout| match result {
+        let mut refusal: Option<(ErrorKind, Option<KeyId>)> = None;
+        let max_len = self.codec.max_value_len();
+        let mut consider = |value: &str, layout: Layout| match open(&self.codec, value) {
             Ok(opened) => {
                 let newer = best.as_ref().is_none_or(|(b, _)| {
                     (opened.meta.sealed(), opened.meta.generation())
@@ -231,16 +246,19 @@ impl SessionCookies {
                 }
             }
             Err(e) => {
-                if refusal.is_none_or(|r| rank(e.kind()) > rank(r)) {
-                    refusal = Some(e.kind());
+                if refusal.is_none_or(|(r, _)| rank(e.kind()) > rank(r)) {
+                    // Decoded a second time only for a refusal, to report
+                    // the key id the header names.
+                    let key_id = Untrusted::decode(value, max_len).ok().map(|u| u.key_id());
+                    refusal = Some((e.kind(), key_id));
                 }
             }
         };
         for value in &found.singles {
-            consider(open(&self.codec, value), Layout::Single);
+            consider(value, Layout::Single);
         }
         found.for_each_joined(self.codec.max_value_len(), |n, joined| {
-            consider(open(&self.codec, joined), Layout::Chunks(n));
+            consider(joined, Layout::Chunks(n));
         });
         let carried = found.carried;
         match best {
@@ -249,14 +267,17 @@ impl SessionCookies {
                 refusal: None,
                 carried,
                 used: Some(layout),
+                refused_key_id: None,
             },
             None => ReadOutcome {
                 session: None,
                 // Names of ours with no usable value (too long, or chunks
                 // while chunking is off) read as malformed.
-                refusal: (!carried.is_empty()).then(|| refusal.unwrap_or(ErrorKind::Malformed)),
+                refusal: (!carried.is_empty())
+                    .then(|| refusal.map_or(ErrorKind::Malformed, |(kind, _)| kind)),
                 carried,
                 used: None,
+                refused_key_id: refusal.and_then(|(_, key_id)| key_id),
             },
         }
     }
@@ -461,11 +482,11 @@ mod tests {
         let read = c.open::<u8>([h.as_str()]);
         assert!(read.session.is_none());
         assert_eq!(read.refusal, Some(ErrorKind::Expired));
+        assert_eq!(read.refused_key_id(), Some(KeyId(1)));
         let h = header(&c, &["garbage".into()]);
-        assert_eq!(
-            c.open::<u8>([h.as_str()]).refusal,
-            Some(ErrorKind::Malformed)
-        );
+        let read = c.open::<u8>([h.as_str()]);
+        assert_eq!(read.refusal, Some(ErrorKind::Malformed));
+        assert_eq!(read.refused_key_id(), None, "no header to read it from");
         assert_eq!(c.open::<u8>(["other=1"]).refusal, None);
     }
 

@@ -93,6 +93,7 @@ fn clear_and_refused_cookies_get_removals() {
     let h = SessionHandle::<String>::load(&cookies, [tampered.as_str()]);
     assert_eq!(h.get(), None);
     assert_eq!(h.refusal(), Some(ErrorKind::Unauthenticated));
+    assert_eq!(h.refused_key_id(), Some(KeyId(1)));
     let set = h.finish().unwrap();
     assert!(set.len() == 1 && set[0].is_removal());
     // A fresh session replaces the refused cookie in the same response.

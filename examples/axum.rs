@@ -1,0 +1,306 @@
+//! The axum demo app: the routes, environment and JSON of `docs/DEMO.md`.
+//!
+//! ```sh
+//! cargo run --example axum --features axum     # http://127.0.0.1:3000
+//! ```
+//!
+//! The conformance suite (`tests/axum.rs`) serves [`app`] itself, so what
+//! the tests check is what this demo does.
+
+use std::error::Error;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use sealed_session::axum::{RequireCsrf, Session};
+use sealed_session::tower::SessionLayer;
+use sealed_session::{
+    CookiePolicy, ErrorKind, KeyId, Keyring, Lifetime, Persistence, SessionCodec, SessionCookies,
+};
+use serde::{Deserialize, Serialize};
+
+/// The demo's session data (`docs/DEMO.md`, "Session data").
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct DemoSession {
+    /// The signed-in user.
+    pub user: Option<String>,
+    /// Incremented by every `GET /` and `GET /api/session`.
+    pub visits: u64,
+    /// `POST /grow` content, so chunking can be seen.
+    pub filler: String,
+}
+
+/// The largest `POST /grow` the demo accepts.
+const MAX_GROW: usize = 16_384;
+
+/// The demo's routes, with `cookies` sealing the sessions.
+pub fn app(cookies: Arc<SessionCookies>) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/api/session", get(api_session))
+        .route("/logout", post(logout))
+        .route("/grow", post(grow))
+        // Every POST above needs the session's token.
+        .route_layer(RequireCsrf::<DemoSession>::new())
+        // A first login may come before any session exists.
+        .route(
+            "/login",
+            post(login).layer(RequireCsrf::<DemoSession>::new().allow_without_session()),
+        )
+        .layer(SessionLayer::<DemoSession>::new(Arc::clone(&cookies)))
+        .with_state(cookies)
+}
+
+/// `GET /api/session`'s JSON, also what the HTML page shows.
+#[derive(Debug, Serialize)]
+struct View {
+    signed_in: bool,
+    user: Option<String>,
+    visits: u64,
+    session_id: String,
+    created: i64,
+    expires: i64,
+    persistent: bool,
+    filler_bytes: usize,
+    csrf: String,
+}
+
+/// Why a handler could not do what it was asked.
+#[derive(Debug)]
+enum Failure {
+    /// The session would not fit the cookies: 413.
+    TooLarge,
+    /// Anything else (the OS random generator failed): a bare 500.
+    Server,
+}
+
+impl From<sealed_session::Error> for Failure {
+    fn from(e: sealed_session::Error) -> Self {
+        if e.kind() == ErrorKind::TooLarge {
+            Self::TooLarge
+        } else {
+            eprintln!("error: {e}");
+            Self::Server
+        }
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        match self {
+            Self::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the session would not fit the cookies\n",
+            )
+                .into_response(),
+            Self::Server => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        }
+    }
+}
+
+/// Counts the visit and describes the session (starting one if needed).
+fn visit(session: &Session<DemoSession>, cookies: &SessionCookies) -> Result<View, Failure> {
+    let data = session.update(|d| {
+        d.visits += 1;
+        d.clone()
+    });
+    // The token needs a session id, so this also gives a new session one.
+    let csrf = session.csrf_token()?;
+    let meta = session.meta().ok_or(Failure::Server)?;
+    Ok(View {
+        signed_in: data.user.is_some(),
+        user: data.user,
+        visits: data.visits,
+        session_id: meta.id().to_hex(),
+        created: meta.created().unix_timestamp(),
+        expires: meta.expires().unix_timestamp(),
+        persistent: cookies.policy().persistence() == Persistence::UntilExpiry,
+        filler_bytes: data.filler.len(),
+        csrf,
+    })
+}
+
+async fn api_session(
+    State(cookies): State<Arc<SessionCookies>>,
+    session: Session<DemoSession>,
+) -> Result<Json<View>, Failure> {
+    Ok(Json(visit(&session, &cookies)?))
+}
+
+async fn index(
+    State(cookies): State<Arc<SessionCookies>>,
+    session: Session<DemoSession>,
+) -> Result<Html<String>, Failure> {
+    Ok(Html(page(&visit(&session, &cookies)?)))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    user: String,
+}
+
+async fn login(session: Session<DemoSession>, Form(form): Form<LoginForm>) -> Response {
+    let user = form.user.trim();
+    if user.is_empty() || user.len() > 256 {
+        let msg = "user is required, at most 256 bytes\n";
+        return (StatusCode::BAD_REQUEST, msg).into_response();
+    }
+    // A new session id on sign-in (session fixation); the data stays.
+    if let Err(e) = session.regenerate(Some(user)) {
+        return Failure::from(e).into_response();
+    }
+    let previous = session.update(|d| d.user.replace(user.to_owned()));
+    match written(&session, |d| d.user = previous) {
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(failure) => failure.into_response(),
+    }
+}
+
+async fn logout(session: Session<DemoSession>) -> Redirect {
+    session.clear();
+    Redirect::to("/")
+}
+
+#[derive(Deserialize)]
+struct GrowForm {
+    bytes: usize,
+}
+
+async fn grow(session: Session<DemoSession>, Form(form): Form<GrowForm>) -> Response {
+    if form.bytes > MAX_GROW {
+        let msg = "bytes must be 0 to 16384\n";
+        return (StatusCode::BAD_REQUEST, msg).into_response();
+    }
+    let previous = session.update(|d| core::mem::replace(&mut d.filler, "x".repeat(form.bytes)));
+    match written(&session, |d| d.filler = previous) {
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(failure) => failure.into_response(),
+    }
+}
+
+/// Seals the session now, so a session that no longer fits is a 413 from
+/// the handler rather than a 500 from the layer; the change is undone with
+/// `undo`, so the response still carries the previous, valid session.
+fn written(
+    session: &Session<DemoSession>,
+    undo: impl FnOnce(&mut DemoSession),
+) -> Result<(), Failure> {
+    session.flush().map_err(|e| {
+        let failure = Failure::from(e);
+        if matches!(failure, Failure::TooLarge) {
+            session.update(undo);
+        }
+        failure
+    })
+}
+
+fn page(v: &View) -> String {
+    let user = v
+        .user
+        .as_deref()
+        .map_or_else(|| "nobody".to_owned(), escape);
+    let csrf = escape(&v.csrf);
+    format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>sealed-session demo</title></head>
+<body>
+<h1>sealed-session demo (axum)</h1>
+<p>Signed in: <strong id="user">{user}</strong>. Visits: <strong id="visits">{visits}</strong>.</p>
+<ul>
+<li>session id: <code id="session-id">{id}</code></li>
+<li>created: <span id="created">{created}</span>, expires: <span id="expires">{expires}</span> (Unix seconds)</li>
+<li>persistent cookie: {persistent}; filler: {filler} bytes</li>
+</ul>
+<form method="post" action="/login"><input type="hidden" name="csrf" value="{csrf}">
+<input name="user" placeholder="name" required> <button>Sign in</button></form>
+<form method="post" action="/logout"><input type="hidden" name="csrf" value="{csrf}">
+<button>Sign out</button></form>
+<form method="post" action="/grow"><input type="hidden" name="csrf" value="{csrf}">
+<input name="bytes" type="number" min="0" max="16384" value="5000"> <button>Set filler</button></form>
+</body></html>
+"#,
+        visits = v.visits,
+        id = v.session_id,
+        created = v.created,
+        expires = v.expires,
+        persistent = v.persistent,
+        filler = v.filler_bytes,
+    )
+}
+
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// A number from the environment, or `default` when unset.
+fn env_number<N: core::str::FromStr>(name: &str, default: N) -> Result<N, Box<dyn Error>> {
+    match std::env::var(name) {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name} must be a number").into()),
+        Err(_) => Ok(default),
+    }
+}
+
+/// The demo's cookies from `docs/DEMO.md`'s environment variables.
+fn cookies_from_env() -> Result<SessionCookies, Box<dyn Error>> {
+    let keyring: Keyring = if let Ok(text) = std::env::var("SESSION_KEYS") {
+        text.parse()?
+    } else {
+        let keyring = Keyring::generate(KeyId(1))?;
+        eprintln!(
+            "warning: SESSION_KEYS is not set; using a generated keyring, so sessions end when \
+             the demo stops. To keep them across restarts:\n  export SESSION_KEYS='{}'",
+            keyring.to_secret_string().as_str()
+        );
+        keyring
+    };
+    let mut lifetime = Lifetime::default();
+    lifetime.absolute = time::Duration::seconds(env_number("SESSION_ABSOLUTE_SECS", 43_200)?);
+    lifetime.idle = time::Duration::seconds(env_number("SESSION_IDLE_SECS", 1_800)?);
+    if lifetime.renew_after >= lifetime.idle {
+        // Renew well before the idle deadline, whatever it is.
+        lifetime.renew_after = lifetime.idle / 2;
+    }
+    let persistence = match env_number("SESSION_PERSISTENT", 0u8)? {
+        0 => Persistence::BrowserSession,
+        1 => Persistence::UntilExpiry,
+        _ => return Err("SESSION_PERSISTENT must be 0 or 1".into()),
+    };
+    // The demo shows chunking up to SESSION_CHUNKS full cookies, so its
+    // Cookie header budget is that many cookies (the library's default of
+    // 7168 bytes stays under the common 8 KiB header limit instead).
+    let chunks: usize = env_number("SESSION_CHUNKS", 4)?;
+    let policy = CookiePolicy::builder()
+        .chunked(chunks)
+        .cookie_header_budget(chunks * (sealed_session::MAX_NAME_VALUE_LEN + 2))
+        .persistence(persistence)
+        .build()?;
+    Ok(SessionCookies::new(
+        SessionCodec::builder(keyring).lifetime(lifetime),
+        policy,
+    )?)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn Error>> {
+    let port: u16 = env_number("PORT", 3000)?;
+    let cookies = Arc::new(cookies_from_env()?);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    eprintln!("sealed-session axum demo on http://127.0.0.1:{port}");
+    axum::serve(listener, app(cookies)).await?;
+    Ok(())
+}

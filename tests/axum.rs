@@ -1,0 +1,155 @@
+//! The conformance suite against the axum adapter, serving the axum demo
+//! (`examples/axum.rs`) itself, plus the axum-specific behaviour: the
+//! missing-layer setup error, a write failure, the app's own
+//! Cache-Control.
+
+#![cfg(feature = "axum")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::missing_panics_doc,
+    reason = "test code: a panic is a failed test"
+)]
+
+#[macro_use]
+mod conformance;
+
+#[allow(
+    dead_code,
+    unreachable_pub,
+    reason = "the demo's main is not used by the tests"
+)]
+#[path = "../examples/axum.rs"]
+mod demo;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::header::CACHE_CONTROL;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use conformance::{Browser, Harness, Server};
+use sealed_session::axum::{RequireCsrf, Session};
+use sealed_session::tower::SessionLayer;
+use sealed_session::{KeyId, Keyring, SessionCookies};
+
+/// Aborts the server task when the test drops its [`Server`].
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn serve(app: Router) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Server::new(format!("http://{addr}"), AbortOnDrop(task))
+}
+
+struct AxumHarness;
+
+impl Harness for AxumHarness {
+    async fn start(cookies: Arc<SessionCookies>) -> Server {
+        serve(demo::app(cookies)).await
+    }
+}
+
+conformance_suite!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    AxumHarness
+);
+
+fn demo_cookies() -> Arc<SessionCookies> {
+    conformance::cookies(&Keyring::generate(KeyId(1)).unwrap(), &conformance::clock())
+}
+
+#[tokio::test]
+async fn a_missing_layer_is_a_setup_error_that_says_how_to_fix_it() {
+    async fn handler(session: Session<demo::DemoSession>) -> String {
+        format!("{:?}", session.get().map(|d| d.visits))
+    }
+    let server = serve(Router::new().route("/", get(handler))).await;
+    let reply = Browser::new().get(&server, "/").await;
+    assert_eq!(reply.status, 500);
+    assert!(
+        reply
+            .body
+            .contains("needs sealed_session::tower::SessionLayer<")
+            && reply.body.contains("DemoSession")
+            && reply.body.contains(".layer(SessionLayer::<"),
+        "{}",
+        reply.body
+    );
+
+    // A layer for another session type is the same mistake.
+    let app = Router::new()
+        .route("/", get(handler))
+        .layer(SessionLayer::<u32>::new(demo_cookies()));
+    let server = serve(app).await;
+    let reply = Browser::new().get(&server, "/").await;
+    assert_eq!(reply.status, 500);
+    assert!(reply.body.contains("same T"), "{}", reply.body);
+
+    // RequireCsrf without the layer says the same.
+    async fn plain() -> &'static str {
+        "ok"
+    }
+    let app = Router::new()
+        .route("/", axum::routing::post(plain))
+        .route_layer(RequireCsrf::<demo::DemoSession>::new());
+    let server = serve(app).await;
+    let reply = Browser::new().post(&server, "/", &[]).await;
+    assert_eq!(reply.status, 500);
+    assert!(
+        reply.body.contains(".layer(SessionLayer::<"),
+        "{}",
+        reply.body
+    );
+}
+
+#[tokio::test]
+async fn a_cookie_that_cannot_be_written_is_a_bare_500() {
+    async fn too_big(session: Session<String>) -> &'static str {
+        // No flush(): the layer finds out after the handler.
+        session.insert("x".repeat(100_000));
+        "ok"
+    }
+    let app = Router::new()
+        .route("/", get(too_big))
+        .layer(SessionLayer::<String>::new(demo_cookies()));
+    let server = serve(app).await;
+    let reply = Browser::new().get(&server, "/").await;
+    assert_eq!(reply.status, 500);
+    assert!(reply.set_cookies.is_empty());
+    assert!(
+        reply.body.is_empty(),
+        "no reason in the body: {}",
+        reply.body
+    );
+}
+
+#[tokio::test]
+async fn the_apps_own_cache_control_is_kept() {
+    async fn private(session: Session<u32>) -> impl IntoResponse {
+        session.insert(1);
+        ([(CACHE_CONTROL, "private, max-age=0")], "ok")
+    }
+    let app = Router::new()
+        .route("/", get(private))
+        .layer(SessionLayer::<u32>::new(demo_cookies()));
+    let server = serve(app).await;
+    let b = Browser::new();
+    let url = format!("{}/", server.base);
+    let response = reqwest::Client::new().get(&url).send().await.unwrap();
+    assert_eq!(
+        response.headers()[CACHE_CONTROL.as_str()],
+        "private, max-age=0"
+    );
+    assert_eq!(response.headers().get_all("set-cookie").iter().count(), 1);
+    // And through the browser: the session is kept as usual.
+    assert_eq!(b.get(&server, "/").await.status, 200);
+    assert_eq!(b.cookie_names(&server), [conformance::NAME]);
+}

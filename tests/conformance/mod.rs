@@ -1,0 +1,886 @@
+//! The adapter conformance suite, written once and run against every
+//! framework's demo app (`docs/DEMO.md`): a real server on 127.0.0.1 and a
+//! real HTTP client that keeps cookies (reqwest with its cookie store).
+//!
+//! An adapter's test file plugs in with a [`Harness`] that serves its demo
+//! app for given [`SessionCookies`], then instantiates every test:
+//!
+//! ```ignore
+//! #[macro_use]
+//! mod conformance;
+//! struct MyHarness;
+//! impl conformance::Harness for MyHarness {
+//!     async fn start(cookies: Arc<SessionCookies>) -> conformance::Server { ... }
+//! }
+//! conformance_suite!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] MyHarness);
+//! ```
+//!
+//! Cross-framework hand-over: [`handoff`] takes two harnesses; any pair
+//! can be run from a test file that defines both.
+//!
+//! Every reply is checked on arrival ([`Reply`]): at most one
+//! `Set-Cookie` per name, no attribute twice, `Cache-Control: no-store`
+//! beside any `Set-Cookie`, and never a refusal reason in a body.
+
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "shared by every adapter's test crate, each using its own subset"
+)]
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::header::{CACHE_CONTROL, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Client, Url};
+use sealed_session::{
+    CookiePolicy, KeyId, Keyring, Lifetime, ManualClock, RotationStep, SessionCodec, SessionCookies,
+};
+use serde_json::Value;
+use time::Duration;
+
+/// The demo's cookie name (`docs/DEMO.md`).
+pub const NAME: &str = "__Host-session";
+/// DEMO.md defaults.
+pub const ABSOLUTE_SECS: i64 = 43_200;
+pub const IDLE_SECS: i64 = 1_800;
+pub const CHUNKS: usize = 4;
+
+/// A running demo server; it stops when dropped.
+pub struct Server {
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub base: String,
+    _guard: Box<dyn Send>,
+}
+
+impl Server {
+    /// A server reachable at `base`, kept running as long as `guard` lives
+    /// (a task handle that aborts on drop, a shutdown sender, ...).
+    pub fn new(base: impl Into<String>, guard: impl Send + 'static) -> Self {
+        Self {
+            base: base.into(),
+            _guard: Box::new(guard),
+        }
+    }
+}
+
+/// How an adapter's demo app is started.
+pub trait Harness {
+    /// Serves the demo app (DEMO.md routes) on 127.0.0.1 with `cookies`,
+    /// and returns once it accepts connections.
+    fn start(cookies: Arc<SessionCookies>) -> impl Future<Output = Server>;
+}
+
+/// Instantiates every test of the suite for a harness, each with the
+/// given test attribute.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($(#[$attr:meta])* $harness:ty) => {
+        $(#[$attr])* async fn session_persists_across_requests() {
+            conformance::session_persists::<$harness>().await;
+        }
+        $(#[$attr])* async fn two_clients_never_mix() {
+            conformance::sessions_never_mix::<$harness>().await;
+        }
+        $(#[$attr])* async fn tampered_cookie_is_no_session_and_removed() {
+            conformance::tampered_cookie::<$harness>().await;
+        }
+        $(#[$attr])* async fn idle_expiry() {
+            conformance::idle_expiry::<$harness>().await;
+        }
+        $(#[$attr])* async fn absolute_expiry() {
+            conformance::absolute_expiry::<$harness>().await;
+        }
+        $(#[$attr])* async fn key_rotation_keeps_sessions_and_reseals() {
+            conformance::key_rotation::<$harness>().await;
+        }
+        $(#[$attr])* async fn login_regenerates_and_logout_clears() {
+            conformance::regenerate_and_logout::<$harness>().await;
+        }
+        $(#[$attr])* async fn csrf_refuses_missing_and_foreign_tokens() {
+            conformance::csrf_check::<$harness>().await;
+        }
+        $(#[$attr])* async fn chunked_session_round_trips_and_shrinks() {
+            conformance::chunks::<$harness>().await;
+        }
+        $(#[$attr])* async fn every_cookie_header_is_read() {
+            conformance::several_cookie_headers::<$harness>().await;
+        }
+        $(#[$attr])* async fn concurrent_requests_on_one_session() {
+            conformance::concurrent::<$harness>().await;
+        }
+        $(#[$attr])* async fn a_session_moves_between_servers() {
+            conformance::handoff::<$harness, $harness>().await;
+        }
+    };
+}
+
+// ---------------------------------------------------------------- setup
+
+/// A clock at the real current time (so the client's cookie store, which
+/// uses real time for Max-Age and Expires, agrees), moved by hand.
+pub fn clock() -> ManualClock {
+    ManualClock::at_unix(time::OffsetDateTime::now_utc().unix_timestamp())
+}
+
+/// The demo's configuration (DEMO.md defaults: 12 h absolute, 30 min idle,
+/// 4 chunks, browser-session cookies) with `keyring` and `clock`.
+pub fn cookies(keyring: &Keyring, clock: &ManualClock) -> Arc<SessionCookies> {
+    let mut lifetime = Lifetime::default();
+    lifetime.absolute = Duration::seconds(ABSOLUTE_SECS);
+    lifetime.idle = Duration::seconds(IDLE_SECS);
+    let codec = SessionCodec::builder(keyring.clone())
+        .lifetime(lifetime)
+        .clock(Arc::new(clock.clone()));
+    // As the demo's `main` does: a header budget of CHUNKS full cookies.
+    let policy = CookiePolicy::builder()
+        .chunked(CHUNKS)
+        .cookie_header_budget(CHUNKS * (sealed_session::MAX_NAME_VALUE_LEN + 2))
+        .build()
+        .unwrap();
+    Arc::new(SessionCookies::new(codec, policy).unwrap())
+}
+
+/// A server with a fresh keyring and the shared `clock`.
+async fn start<H: Harness>(clock: &ManualClock) -> (Server, Keyring) {
+    let keyring = Keyring::generate(KeyId(1)).unwrap();
+    (H::start(cookies(&keyring, clock)).await, keyring)
+}
+
+// --------------------------------------------------------------- client
+
+/// One response, read whole and checked against the invariants every
+/// adapter must keep.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    /// Each `Set-Cookie` field value.
+    pub set_cookies: Vec<String>,
+    pub cache_control: Option<String>,
+    pub location: Option<String>,
+    pub content_type: Option<String>,
+    pub body: String,
+}
+
+impl Reply {
+    async fn read(response: reqwest::Response) -> Self {
+        let h = response.headers();
+        let text = |v: &reqwest::header::HeaderValue| v.to_str().unwrap().to_owned();
+        let set_cookies: Vec<String> = h.get_all(SET_COOKIE).iter().map(text).collect();
+        let cache_control = h.get(CACHE_CONTROL).map(text);
+        let location = h.get(LOCATION).map(text);
+        let content_type = h.get(reqwest::header::CONTENT_TYPE).map(text);
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        let reply = Self {
+            status,
+            set_cookies,
+            cache_control,
+            location,
+            content_type,
+            body,
+        };
+        reply.check_invariants();
+        reply
+    }
+
+    fn check_invariants(&self) {
+        // RFC 6265bis §4.1.1: one Set-Cookie per name, no attribute twice.
+        let mut names = BTreeSet::new();
+        for set in &self.set_cookies {
+            let name = set.split('=').next().unwrap().to_owned();
+            assert!(names.insert(name.clone()), "two Set-Cookie for {name}");
+            let mut attributes = BTreeSet::new();
+            for av in set.split(';').skip(1) {
+                let key = av.split('=').next().unwrap().trim().to_ascii_lowercase();
+                assert!(attributes.insert(key.clone()), "{key} twice in {name}");
+            }
+            if name.starts_with(NAME) {
+                assert!(
+                    set.len() <= 4096 + 200,
+                    "one cookie stays within 4096 bytes"
+                );
+                let pair = set.split(';').next().unwrap();
+                assert!(pair.len() <= 4096 + 1, "name + value at most 4096 bytes");
+                for required in ["Path=/", "Secure", "HttpOnly", "SameSite=Lax"] {
+                    assert!(
+                        set.split("; ").any(|av| av == required),
+                        "{required} missing from {name}"
+                    );
+                }
+                assert!(!set.contains("Domain="), "__Host- cookies are host-only");
+            }
+        }
+        // OWASP: responses that set or clear the session are not cached
+        // (`no-store` from the adapter; the demo never sets its own).
+        if !self.set_cookies.is_empty() {
+            assert!(
+                self.cache_control.is_some(),
+                "Set-Cookie without Cache-Control"
+            );
+        }
+        // A refusal is never explained to the client.
+        let lower = self.body.to_ascii_lowercase();
+        for reason in [
+            "unauthenticated",
+            "malformed",
+            "expired",
+            "idle_expired",
+            "revoked",
+            "replayed",
+            "failed authentication",
+        ] {
+            assert!(!lower.contains(reason), "body mentions {reason}");
+        }
+    }
+
+    /// The `Set-Cookie` for `name`, if any.
+    pub fn set_cookie(&self, name: &str) -> Option<&str> {
+        self.set_cookies
+            .iter()
+            .find(|s| s.split('=').next() == Some(name))
+            .map(String::as_str)
+    }
+
+    /// Whether the reply removes `name` (`Max-Age=0`, empty value).
+    pub fn removes(&self, name: &str) -> bool {
+        self.set_cookie(name)
+            .is_some_and(|s| s.starts_with(&format!("{name}=;")) && s.contains("Max-Age=0"))
+    }
+
+    /// Whether the reply writes a new value for `name`.
+    pub fn writes(&self, name: &str) -> bool {
+        self.set_cookie(name).is_some() && !self.removes(name)
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap()
+    }
+
+    /// A 303 to `/` (DEMO.md: successful POSTs).
+    pub fn assert_see_other(&self) {
+        assert_eq!(self.status, 303, "{self:?}");
+        assert_eq!(self.location.as_deref(), Some("/"));
+    }
+}
+
+/// A browser: a client with its own cookie store, that does not follow
+/// redirects (so every response is seen).
+pub struct Browser {
+    client: Client,
+    jar: Arc<Jar>,
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Browser {
+    pub fn new() -> Self {
+        let jar = Arc::new(Jar::default());
+        let client = Client::builder()
+            .cookie_provider(Arc::clone(&jar))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self { client, jar }
+    }
+
+    pub async fn get(&self, server: &Server, path: &str) -> Reply {
+        self.get_url(&format!("{}{path}", server.base)).await
+    }
+
+    pub async fn get_url(&self, url: &str) -> Reply {
+        Reply::read(self.client.get(url).send().await.unwrap()).await
+    }
+
+    /// `POST` a form.
+    pub async fn post(&self, server: &Server, path: &str, form: &[(&str, &str)]) -> Reply {
+        let r = self
+            .client
+            .post(format!("{}{path}", server.base))
+            .form(form);
+        Reply::read(r.send().await.unwrap()).await
+    }
+
+    /// `POST` a form with the token in the `x-csrf-token` header.
+    pub async fn post_with_header(
+        &self,
+        server: &Server,
+        path: &str,
+        form: &[(&str, &str)],
+        token: &str,
+    ) -> Reply {
+        let r = self
+            .client
+            .post(format!("{}{path}", server.base))
+            .header("x-csrf-token", token)
+            .form(form);
+        Reply::read(r.send().await.unwrap()).await
+    }
+
+    /// `GET /api/session`, checked against the DEMO.md shape.
+    pub async fn session(&self, server: &Server) -> Value {
+        let reply = self.get(server, "/api/session").await;
+        assert_eq!(reply.status, 200, "{reply:?}");
+        let v = reply.json();
+        let id = v["session_id"].as_str().unwrap();
+        assert!(id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(v["signed_in"].as_bool().unwrap(), !v["user"].is_null());
+        assert!(!v["csrf"].as_str().unwrap().is_empty());
+        assert_eq!(
+            v["expires"].as_i64().unwrap() - v["created"].as_i64().unwrap(),
+            ABSOLUTE_SECS
+        );
+        v
+    }
+
+    /// Signs in as `user` with the current session's token.
+    pub async fn login(&self, server: &Server, user: &str) -> Value {
+        let csrf = self.session(server).await["csrf"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let reply = self
+            .post(server, "/login", &[("user", user), ("csrf", &csrf)])
+            .await;
+        reply.assert_see_other();
+        assert!(reply.writes(NAME) || reply.writes(&format!("{NAME}.0")));
+        self.session(server).await
+    }
+
+    fn url(server: &Server) -> Url {
+        Url::parse(&format!("{}/", server.base)).unwrap()
+    }
+
+    /// The `name=value` pairs the browser would send to `server`.
+    pub fn cookies(&self, server: &Server) -> Vec<(String, String)> {
+        self.jar
+            .cookies(&Self::url(server))
+            .map(|h| {
+                h.to_str()
+                    .unwrap()
+                    .split("; ")
+                    .map(|pair| {
+                        let (n, v) = pair.split_once('=').unwrap();
+                        (n.to_owned(), v.to_owned())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The names of the cookies the browser holds for `server`, sorted.
+    pub fn cookie_names(&self, server: &Server) -> Vec<String> {
+        let mut names: Vec<String> = self.cookies(server).into_iter().map(|(n, _)| n).collect();
+        names.sort();
+        names
+    }
+
+    /// The value of cookie `name`.
+    pub fn cookie(&self, server: &Server, name: &str) -> Option<String> {
+        self.cookies(server)
+            .into_iter()
+            .find_map(|(n, v)| (n == name).then_some(v))
+    }
+
+    /// Stores `name=value` as if the server had set it.
+    pub fn set_cookie(&self, server: &Server, name: &str, value: &str) {
+        self.jar.add_cookie_str(
+            &format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax"),
+            &Self::url(server),
+        );
+        assert_eq!(self.cookie(server, name).as_deref(), Some(value));
+    }
+}
+
+fn id(v: &Value) -> String {
+    v["session_id"].as_str().unwrap().to_owned()
+}
+
+fn csrf(v: &Value) -> String {
+    v["csrf"].as_str().unwrap().to_owned()
+}
+
+/// `value` with one character in the middle changed (still base64url).
+fn tamper(value: &str) -> String {
+    let mid = value.len() / 2;
+    let flipped = if &value[mid..=mid] == "A" { "B" } else { "A" };
+    format!("{}{flipped}{}", &value[..mid], &value[mid + 1..])
+}
+
+/// A path no demo serves: the handler changes nothing, so only the
+/// adapter decides what cookies the 404 carries.
+const NOWHERE: &str = "/no-such-route";
+
+// ---------------------------------------------------------------- tests
+
+/// The session persists across requests; a request that changes nothing
+/// sets no cookie.
+pub async fn session_persists<H: Harness>() {
+    let clock = clock();
+    let (server, _) = start::<H>(&clock).await;
+    let b = Browser::new();
+
+    let first = b.get(&server, "/api/session").await;
+    assert_eq!(first.status, 200);
+    let set = first
+        .set_cookie(NAME)
+        .expect("a new session sets the cookie");
+    assert_eq!(first.cache_control.as_deref(), Some("no-store"));
+    assert!(
+        !set.contains("Max-Age") && !set.contains("Expires"),
+        "browser-session cookie"
+    );
+    let v1 = first.json();
+    assert_eq!(v1["signed_in"], false);
+    assert!(v1["user"].is_null());
+    assert_eq!(v1["visits"], 1);
+    assert_eq!(v1["persistent"], false);
+    assert_eq!(v1["filler_bytes"], 0);
+    assert_eq!(v1["created"].as_i64().unwrap(), clock_now(&clock));
+
+    let v2 = b.session(&server).await;
+    assert_eq!(id(&v2), id(&v1));
+    assert_eq!(v2["visits"], 2);
+    assert_eq!(csrf(&v2), csrf(&v1), "the token follows the session id");
+
+    let page = b.get(&server, "/").await;
+    assert_eq!(page.status, 200);
+    assert!(page.content_type.unwrap().starts_with("text/html"));
+    assert!(page.body.contains(&csrf(&v1)), "forms carry the token");
+    assert!(page.body.contains("name=\"csrf\""));
+    assert!(page.body.contains(&id(&v1)));
+    assert_eq!(b.session(&server).await["visits"], 4);
+
+    let idle = b.get(&server, NOWHERE).await;
+    assert_eq!(idle.status, 404);
+    assert!(
+        idle.set_cookies.is_empty(),
+        "nothing changed, nothing written"
+    );
+    assert_eq!(b.cookie_names(&server), [NAME]);
+}
+
+fn clock_now(clock: &ManualClock) -> i64 {
+    use sealed_session::Clock as _;
+    clock.now().unix_timestamp()
+}
+
+/// Two clients' sessions never mix.
+pub async fn sessions_never_mix<H: Harness>() {
+    let clock = clock();
+    let (server, _) = start::<H>(&clock).await;
+    let (ada, bob) = (Browser::new(), Browser::new());
+    let a = ada.login(&server, "ada").await;
+    let b = bob.login(&server, "bob").await;
+    assert_ne!(id(&a), id(&b));
+    assert_ne!(csrf(&a), csrf(&b));
+    for _ in 0..3 {
+        assert_eq!(ada.session(&server).await["user"], "ada");
+        assert_eq!(bob.session(&server).await["user"], "bob");
+    }
+    assert_eq!(id(&ada.session(&server).await), id(&a));
+    assert_eq!(id(&bob.session(&server).await), id(&b));
+}
+
+/// A tampered cookie reads as no session: a fresh one starts, the refused
+/// cookie is removed, and nothing says why.
+pub async fn tampered_cookie<H: Harness>() {
+    let clock = clock();
+    let (server, _) = start::<H>(&clock).await;
+    let b = Browser::new();
+    let before = b.login(&server, "ada").await;
+    let value = b.cookie(&server, NAME).unwrap();
+
+    b.set_cookie(&server, NAME, &tamper(&value));
+    let reply = b.get(&server, NOWHERE).await;
+    assert_eq!(reply.status, 404);
+    assert!(reply.removes(NAME), "{reply:?}");
+    assert_eq!(reply.cache_control.as_deref(), Some("no-store"));
+    assert!(b.cookie_names(&server).is_empty());
+
+    for bad in [
+        tamper(&value),
+        "garbage".to_owned(),
+        "A".repeat(4000),
+        String::new(),
+    ] {
+        b.set_cookie(&server, NAME, &bad);
+        let reply = b.get(&server, "/api/session").await;
+        assert_eq!(reply.status, 200, "never a 4xx or 5xx for a bad cookie");
+        assert!(reply.writes(NAME), "a fresh session replaces it");
+        let v = reply.json();
+        assert_ne!(id(&v), id(&before));
+        assert_eq!(v["signed_in"], false);
+        assert_eq!(v["visits"], 1);
+    }
+    // The fresh session works.
+    assert_eq!(b.session(&server).await["visits"], 2);
+}
+
+/// Idle expiry, driven by the shared manual clock.
+pub async fn idle_expiry<H: Harness>() {
+    let clock = clock();
+    let (server, _) = start::<H>(&clock).await;
+    let b = Browser::new();
+    let first = b.login(&server, "ada").await;
+
+    // Activity within the idle timeout keeps the session.
+    for _ in 0..3 {
+        clock.advance(Duration::seconds(IDLE_SECS - 60));
+        let v = b.session(&server).await;
+        assert_eq!(id(&v), id(&first));
+        assert_eq!(v["user"], "ada");
+    }
+    // Renewal happens even when nothing changes (a 404 after 6 minutes).
+    clock.advance(Duration::minutes(6));
+    assert!(b.get(&server, NOWHERE).await.writes(NAME), "renewal due");
+
+    clock.advance(Duration::seconds(IDLE_SECS));
+    let expired = b.get(&server, NOWHERE).await;
+    assert!(expired.removes(NAME), "an idle-expired cookie is removed");
+
+    let v = b.session(&server).await;
+    assert_ne!(id(&v), id(&first));
+    assert_eq!(v["signed_in"], false);
+    assert_eq!(v["visits"], 1);
+}
+
+/// Absolute expiry: activity never extends a session past its deadline.
+pub async fn absolute_expiry<H: Harness>() {
+    let clock = clock();
+    let (server, _) = start::<H>(&clock).await;
+    let b = Browser::new();
+    let first = b.login(&server, "ada").await;
+    let deadline = first["expires"].as_i64().unwrap();
+    let step = IDLE_SECS - 300;
+    while clock_now(&clock) + step < deadline {
+        clock.advance(Duration::seconds(step));
+        let v = b.session(&server).await;
+        assert_eq!(id(&v), id(&first), "active and before the deadline");
+        assert_eq!(
+            v["expires"].as_i64().unwrap(),
+            deadline,
+            "the deadline never moves"
+        );
+    }
+    clock.set_unix(deadline);
+    let v = b.session(&server).await;
+    assert_ne!(id(&v), id(&first), "at the deadline the session is over");
+    assert_eq!(v["signed_in"], false);
+}
+
+/// Staged key rotation mid-session: no logout, and the cookie sealed with
+/// the old key is re-sealed with the new primary on the next response,
+/// even one that changes nothing.
+pub async fn key_rotation<H: Harness>() {
+    let clock = clock();
+    let (old, ring1) = start::<H>(&clock).await;
+    let b = Browser::new();
+    let first = b.login(&old, "ada").await;
+
+    let (ring2, step) = ring1.next_rotation_stage().unwrap();
+    assert_eq!(step, RotationStep::Added(KeyId(2)));
+    let added = H::start(cookies(&ring2, &clock)).await;
+    let reply = b.get(&added, NOWHERE).await;
+    assert!(reply.set_cookies.is_empty(), "key 1 is still the primary");
+
+    let (ring3, step) = ring2.next_rotation_stage().unwrap();
+    assert_eq!(step, RotationStep::Promoted(KeyId(2)));
+    let promoted = H::start(cookies(&ring3, &clock)).await;
+    let old_value = b.cookie(&promoted, NAME).unwrap();
+    let reply = b.get(&promoted, NOWHERE).await;
+    assert!(
+        reply.writes(NAME),
+        "re-sealed under the new primary: {reply:?}"
+    );
+    let new_value = b.cookie(&promoted, NAME).unwrap();
+    assert_ne!(new_value, old_value);
+    let check = cookies(&ring3, &clock);
+    assert_eq!(
+        check.codec().open_raw(&old_value).unwrap().meta.key_id(),
+        KeyId(1)
+    );
+    assert_eq!(
+        check.codec().open_raw(&new_value).unwrap().meta.key_id(),
+        KeyId(2)
+    );
+
+    let v = b.session(&promoted).await;
+    assert_eq!(id(&v), id(&first), "no logout");
+    assert_eq!(v["user"], "ada");
+    // A token from before the promotion works while its key is in the ring.
+    let reply = b
+        .post(
+            &promoted,
+            "/grow",
+            &[("bytes", "2"), ("csrf", &csrf(&first))],
+        )
+        .await;
+    reply.assert_see_other();
+
+    let (ring4, step) = ring3.next_rotation_stage().unwrap();
+    assert_eq!(step, RotationStep::Retired(KeyId(1)));
+    let retired = H::start(cookies(&ring4, &clock)).await;
+    let v = b.session(&retired).await;
+    assert_eq!(id(&v), id(&first));
+    assert_eq!(v["user"], "ada");
+    assert_eq!(v["filler_bytes"], 2);
+    let reply = b
+        .post(&retired, "/grow", &[("bytes", "3"), ("csrf", &csrf(&v))])
+        .await;
+    reply.assert_see_other();
+}
+
+/// Login regenerates the session id (keeping the data); the old token dies
+/// with the old id; logout clears the cookie.
+pub async fn regenerate_and_logout<H: Harness>() {
+    let clock = clock();
+    let (server, _) = start::<H>(&clock).await;
+    let b = Browser::new();
+    let anonymous = b.session(&server).await;
+    let reply = b
+        .post(
+            &server,
+            "/login",
+            &[("user", "ada"), ("csrf", &csrf(&anonymous))],
+        )
+        .await;
+    reply.assert_see_other();
+    assert!(reply.writes(NAME));
+
+    let signed_in = b.session(&server).await;
+    assert_ne!(id(&signed_in), id(&anonymous), "a new id on login");
+    assert_ne!(csrf(&signed_in), csrf(&anonymous));
+    assert_eq!(signed_in["user"], "ada");
+    assert_eq!(signed_in["visits"], 2, "the data is kept");
+
+    let stale = b
+        .post(
+            &server,
+            "/grow",
+            &[("bytes", "1"), ("csrf", &csrf(&anonymous))],
+        )
+        .await;
+    assert_eq!(stale.status, 403, "the pre-login token is dead");
+
+    let reply = b
+        .post(&server, "/logout", &[("csrf", &csrf(&signed_in))])
+        .await;
+    reply.assert_see_other();
+    assert!(reply.removes(NAME), "{reply:?}");
+    assert_eq!(reply.cache_control.as_deref(), Some("no-store"));
+    assert!(b.cookie_names(&server).is_empty());
+
+    let after = b.session(&server).await;
+    assert_ne!(id(&after), id(&signed_in));
+    assert_eq!(after["signed_in"], false);
+    assert_eq!(after["visits"], 1);
+}
+
+/// The CSRF check: a missing, foreign or garbage token gets a 403 and
+/// changes nothing; the session's own token works as a form field or
+/// header; a first login without any session needs none.
+pub async fn csrf_check<H: Harness>() {
+    let clock = clock();
+    let (server, _) = start::<H>(&clock).await;
+    let b = Browser::new();
+
+    // No session at all.
+    assert_eq!(
+        b.post(&server, "/grow", &[("bytes", "1")]).await.status,
+        403
+    );
+    assert_eq!(b.post(&server, "/logout", &[]).await.status, 403);
+    let reply = b.post(&server, "/login", &[("user", "eve")]).await;
+    reply.assert_see_other();
+    let eve = b.session(&server).await;
+    assert_eq!(eve["user"], "eve");
+
+    let other = Browser::new().session(&server).await;
+    let foreign = csrf(&other);
+    let own = csrf(&eve);
+    for (path, form) in [
+        ("/grow", vec![("bytes", "7")]),
+        ("/logout", vec![]),
+        ("/login", vec![("user", "mallory")]),
+    ] {
+        let missing = b.post(&server, path, &form).await;
+        assert_eq!(missing.status, 403, "{path} without a token");
+        assert!(missing.set_cookies.is_empty(), "a refusal changes nothing");
+        let mut with = form.clone();
+        with.push(("csrf", foreign.as_str()));
+        assert_eq!(
+            b.post(&server, path, &with).await.status,
+            403,
+            "{path} foreign"
+        );
+        let reply = b.post_with_header(&server, path, &form, &foreign).await;
+        assert_eq!(reply.status, 403, "{path} foreign header");
+        let mut with = form.clone();
+        with.push(("csrf", "not-a-token"));
+        assert_eq!(
+            b.post(&server, path, &with).await.status,
+            403,
+            "{path} garbage"
+        );
+    }
+    let v = b.session(&server).await;
+    assert_eq!(id(&v), id(&eve));
+    assert_eq!(v["user"], "eve");
+    assert_eq!(v["filler_bytes"], 0);
+
+    b.post(&server, "/grow", &[("bytes", "7"), ("csrf", &own)])
+        .await
+        .assert_see_other();
+    b.post_with_header(&server, "/grow", &[("bytes", "9")], &own)
+        .await
+        .assert_see_other();
+    assert_eq!(b.session(&server).await["filler_bytes"], 9);
+}
+
+/// A session big enough to chunk survives round trips; shrinking it
+/// removes the stale chunks; one that cannot fit gets a 413 and the
+/// session survives.
+pub async fn chunks<H: Harness>() {
+    let clock = clock();
+    let (server, _) = start::<H>(&clock).await;
+    let b = Browser::new();
+    let v = b.login(&server, "ada").await;
+    let (c0, c1) = (format!("{NAME}.0"), format!("{NAME}.1"));
+
+    let reply = b
+        .post(&server, "/grow", &[("bytes", "5000"), ("csrf", &csrf(&v))])
+        .await;
+    reply.assert_see_other();
+    assert!(reply.writes(&c0) && reply.writes(&c1), "{reply:?}");
+    assert!(reply.removes(NAME), "the single cookie gives way to chunks");
+    assert_eq!(b.cookie_names(&server), [c0.clone(), c1.clone()]);
+    for visits in [3, 4, 5] {
+        let big = b.session(&server).await;
+        assert_eq!(big["filler_bytes"], 5000);
+        assert_eq!(big["visits"], visits);
+        assert_eq!(id(&big), id(&v));
+        assert_eq!(b.cookie_names(&server), [c0.clone(), c1.clone()]);
+    }
+
+    let reply = b
+        .post(&server, "/grow", &[("bytes", "0"), ("csrf", &csrf(&v))])
+        .await;
+    reply.assert_see_other();
+    assert!(reply.writes(NAME));
+    assert!(reply.removes(&c0) && reply.removes(&c1), "{reply:?}");
+    assert_eq!(b.cookie_names(&server), [NAME]);
+    let small = b.session(&server).await;
+    assert_eq!(small["filler_bytes"], 0);
+    assert_eq!(id(&small), id(&v));
+
+    let reply = b
+        .post(&server, "/grow", &[("bytes", "16384"), ("csrf", &csrf(&v))])
+        .await;
+    assert_eq!(reply.status, 413);
+    let after = b.session(&server).await;
+    assert_eq!(after["filler_bytes"], 0);
+    assert_eq!(id(&after), id(&v));
+
+    // A tampered chunk: no session, and every chunk is removed.
+    b.post(&server, "/grow", &[("bytes", "5000"), ("csrf", &csrf(&v))])
+        .await
+        .assert_see_other();
+    let second = b.cookie(&server, &c1).unwrap();
+    b.set_cookie(&server, &c1, &tamper(&second));
+    let reply = b.get(&server, NOWHERE).await;
+    assert!(reply.removes(&c0) && reply.removes(&c1), "{reply:?}");
+    assert!(b.cookie_names(&server).is_empty());
+}
+
+/// Every `Cookie` header field is read (HTTP/2 sends one per cookie): a
+/// chunked session sent as two fields opens.
+pub async fn several_cookie_headers<H: Harness>() {
+    let clock = clock();
+    let (server, _) = start::<H>(&clock).await;
+    let b = Browser::new();
+    let v = b.login(&server, "ada").await;
+    b.post(&server, "/grow", &[("bytes", "5000"), ("csrf", &csrf(&v))])
+        .await
+        .assert_see_other();
+    let pairs = b.cookies(&server);
+    assert_eq!(pairs.len(), 2);
+
+    let plain = Client::new();
+    let mut request = plain.get(format!("{}/api/session", server.base));
+    for (n, value) in &pairs {
+        request = request.header(COOKIE, format!("{n}={value}"));
+    }
+    let reply = Reply::read(request.send().await.unwrap()).await;
+    assert_eq!(reply.status, 200);
+    let seen = reply.json();
+    assert_eq!(id(&seen), id(&v));
+    assert_eq!(seen["filler_bytes"], 5000);
+}
+
+/// Concurrent requests on one session all see it. Cookie sessions are
+/// last-writer-wins: concurrent increments may be lost, the session never.
+pub async fn concurrent<H: Harness>() {
+    let clock = clock();
+    let (server, _) = start::<H>(&clock).await;
+    let b = Arc::new(Browser::new());
+    let v = b.login(&server, "ada").await;
+    let url = format!("{}/api/session", server.base);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let (b, url) = (Arc::clone(&b), url.clone());
+        tasks.spawn(async move {
+            let reply = b.get_url(&url).await;
+            assert_eq!(reply.status, 200);
+            reply.json()
+        });
+    }
+    let mut seen = 0;
+    while let Some(result) = tasks.join_next().await {
+        let r = result.unwrap();
+        assert_eq!(id(&r), id(&v));
+        assert_eq!(r["user"], "ada");
+        seen += 1;
+    }
+    assert_eq!(seen, 16);
+    let last = b.session(&server).await;
+    assert_eq!(id(&last), id(&v));
+    let visits = last["visits"].as_u64().unwrap();
+    assert!((3..=19).contains(&visits), "{visits}");
+}
+
+/// A session sealed by one server opens in another with the same keyring
+/// (built separately, from the keyring's text): the format is the
+/// contract. With two adapters, run it both ways.
+pub async fn handoff<A: Harness, B: Harness>() {
+    let clock = clock();
+    let keyring = Keyring::generate(KeyId(7)).unwrap();
+    let same: Keyring = keyring.to_secret_string().parse().unwrap();
+    let a = A::start(cookies(&keyring, &clock)).await;
+    let b = B::start(cookies(&same, &clock)).await;
+    let browser = Browser::new();
+
+    let on_a = browser.login(&a, "ada").await;
+    let on_b = browser.session(&b).await;
+    assert_eq!(id(&on_b), id(&on_a));
+    assert_eq!(on_b["user"], "ada");
+    assert_eq!(csrf(&on_b), csrf(&on_a), "the token is the same on both");
+
+    browser
+        .post(&b, "/grow", &[("bytes", "5000"), ("csrf", &csrf(&on_b))])
+        .await
+        .assert_see_other();
+    let back = browser.session(&a).await;
+    assert_eq!(id(&back), id(&on_a));
+    assert_eq!(back["filler_bytes"], 5000);
+    browser
+        .post(&a, "/logout", &[("csrf", &csrf(&back))])
+        .await
+        .assert_see_other();
+    assert_eq!(browser.session(&b).await["signed_in"], false);
+}
