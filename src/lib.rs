@@ -27,6 +27,10 @@ pub use crate::session::{SESSION_ID_LEN, SealKind, SessionId, SessionMeta};
 pub use crate::session_cookies::{ReadOutcome, SessionCookies};
 pub use crate::set_cookie::SetCookie;
 
+#[cfg(feature = "actix-web")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix-web")))]
+pub mod actix;
+
 mod aead;
 mod attributes;
 mod chunks;
