@@ -40,22 +40,36 @@ const NAME: &str = "__Host-session";
 // Server starter, shaped for the shared conformance suite: give it the
 // `SessionCookies`, get the base URL and a handle that stops the server.
 
-/// A running server; [`Stop::stop`] shuts it down and joins its thread.
-struct Stop {
+/// A running server. Dropping it stops the server (so it can serve as the
+/// conformance suite's `Server` guard); [`Running::stop`] also waits for
+/// the shutdown.
+struct Running {
     handle: ServerHandle,
-    thread: JoinHandle<()>,
+    thread: Option<JoinHandle<()>>,
 }
 
-impl Stop {
-    async fn stop(self) {
+impl Running {
+    async fn stop(mut self) {
         self.handle.stop(false).await;
-        self.thread.join().unwrap();
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // The stop command is sent when `stop` is called; awaiting its
+        // completion is optional.
+        drop(self.handle.stop(false));
     }
 }
 
 /// Serves the demo app with `cookies` on 127.0.0.1 (a free port) from a
-/// background thread with its own actix runtime.
-async fn start(cookies: Arc<SessionCookies>) -> (String, Stop) {
+/// background thread with its own actix runtime; returns the base URL
+/// (`http://127.0.0.1:PORT`, no trailing slash) once it accepts
+/// connections.
+async fn start(cookies: Arc<SessionCookies>) -> (String, Running) {
     serve(move |listener| {
         Ok(HttpServer::new(move || demo::app(Arc::clone(&cookies)))
             .workers(2)
@@ -67,7 +81,7 @@ async fn start(cookies: Arc<SessionCookies>) -> (String, Stop) {
 
 /// Runs the server `build` makes on a fresh 127.0.0.1 listener, in a
 /// background thread with its own actix system.
-fn serve<F>(build: F) -> (String, Stop)
+fn serve<F>(build: F) -> (String, Running)
 where
     F: FnOnce(TcpListener) -> std::io::Result<Server> + Send + 'static,
 {
@@ -82,7 +96,13 @@ where
         });
     });
     let handle = rx.recv().unwrap();
-    (base, Stop { handle, thread })
+    (
+        base,
+        Running {
+            handle,
+            thread: Some(thread),
+        },
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -195,39 +215,13 @@ fn csrf(json: &Value) -> String {
     str_of(json, "csrf").to_owned()
 }
 
-/// `application/x-www-form-urlencoded`, every byte but the unreserved ones
-/// percent-encoded.
-fn form(fields: &[(&str, &str)]) -> String {
-    let encode = |s: &str| {
-        s.bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                    char::from(b).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect::<String>()
-    };
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 /// A form `POST`; checks the response headers and returns the response.
 async fn post(client: &Client, url: String, fields: &[(&str, &str)]) -> reqwest::Response {
     post_with(client.post(url), fields).await
 }
 
 async fn post_with(request: reqwest::RequestBuilder, fields: &[(&str, &str)]) -> reqwest::Response {
-    let response = request
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(form(fields))
-        .send()
-        .await
-        .unwrap();
+    let response = request.form(fields).send().await.unwrap();
     check_response_headers(response.headers());
     response
 }
@@ -262,7 +256,7 @@ async fn login(client: &Client, base: &str, user: &str) -> Value {
 // Tests
 
 #[tokio::test(flavor = "multi_thread")]
-async fn session_persists_across_requests() {
+async fn session_persists_and_counts_visits() {
     let clock = ManualClock::at_unix(T0);
     let (base, server) = start(default_cookies(&clock)).await;
     let (client, jar) = browser();
@@ -313,7 +307,7 @@ async fn session_persists_across_requests() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn two_clients_never_mix() {
+async fn two_clients_sessions_stay_apart() {
     let clock = ManualClock::at_unix(T0);
     let (base, server) = start(default_cookies(&clock)).await;
     let (ada, _) = browser();
@@ -569,7 +563,7 @@ async fn logout_clears_the_session() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn csrf_refuses_missing_and_foreign_tokens() {
+async fn csrf_missing_foreign_and_header_tokens() {
     let clock = ManualClock::at_unix(T0);
     let (base, server) = start(default_cookies(&clock)).await;
     let (client, _) = browser();
@@ -636,7 +630,7 @@ async fn csrf_refuses_missing_and_foreign_tokens() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn chunked_session_round_trips_and_shrinks() {
+async fn chunks_round_trip_shrink_and_413() {
     let clock = ManualClock::at_unix(T0);
     let (base, server) = start(default_cookies(&clock)).await;
     let (client, jar) = browser();
@@ -673,6 +667,14 @@ async fn chunked_session_round_trips_and_shrinks() {
     let sent = jar_header(&jar, &base);
     assert!(sent.contains("__Host-session.0=") && sent.contains("__Host-session.1="));
     assert!(!sent.contains("__Host-session="), "{sent}");
+    // Every Cookie field is read (HTTP/2 sends one per cookie).
+    let mut request = raw().get(format!("{base}/api/session"));
+    for pair in sent.split("; ") {
+        request = request.header(COOKIE, pair);
+    }
+    let (split, _) = api_with(request).await;
+    assert_eq!(id(&split), id(&first));
+    assert_eq!(split["filler_bytes"], 5000);
     let (big, headers) = api(&client, &base).await;
     assert_eq!(big["filler_bytes"], 5000);
     assert_eq!(id(&big), id(&first));
@@ -804,7 +806,7 @@ async fn missing_middleware_names_the_fix() {
 }
 
 /// An app outside the demo, for the middleware's edge cases.
-fn edge_app(cookies: Arc<SessionCookies>) -> (String, Stop) {
+fn edge_app(cookies: Arc<SessionCookies>) -> (String, Running) {
     serve(move |listener| {
         Ok(HttpServer::new(move || {
             App::new()
