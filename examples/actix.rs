@@ -109,6 +109,9 @@ impl Settings {
         }
         if let Some(v) = var("SESSION_CHUNKS") {
             settings.chunks = number("SESSION_CHUNKS", &v)?;
+            if !(1..=sealed_session::MAX_CHUNKS).contains(&settings.chunks) {
+                return Err("SESSION_CHUNKS: expected 1 (no chunking) to 16".to_owned());
+            }
         }
         if let Some(v) = var("SESSION_PERSISTENT") {
             settings.persistent = match v.trim() {
@@ -426,13 +429,14 @@ async fn grow(
 /// Reads the environment and serves the demo on 127.0.0.1.
 #[actix_web::main]
 async fn main() -> io::Result<()> {
-    let settings = match Settings::from_env() {
-        Ok(settings) => settings,
-        Err(message) => {
-            eprintln!("error: {message}");
-            std::process::exit(2);
-        }
+    let fail = |message: String| -> ! {
+        eprintln!("error: {message}");
+        std::process::exit(2);
     };
+    let settings = Settings::from_env().unwrap_or_else(|m| fail(m));
+    let cookies = settings
+        .session_cookies(Arc::new(SystemClock))
+        .unwrap_or_else(|e| fail(format!("SESSION_* settings: {e}")));
     if settings.generated_keys {
         eprintln!(
             "warning: SESSION_KEYS is not set; using a freshly generated keyring, so sessions \
@@ -440,9 +444,6 @@ async fn main() -> io::Result<()> {
             settings.keyring.to_secret_string().as_str()
         );
     }
-    let cookies = settings
-        .session_cookies(Arc::new(SystemClock))
-        .map_err(|e| io::Error::other(format!("session settings: {e}")))?;
     let cookies = Arc::new(cookies);
     let port = settings.port;
     eprintln!("listening on http://127.0.0.1:{port}");

@@ -185,8 +185,33 @@ where
     }
 }
 
-/// The service [`SessionMiddleware`] wraps around the app; actix builds
-/// it, applications never name it.
+/// The service [`SessionMiddleware`] wraps around the app. `App::wrap`
+/// builds it; applications name it only when they compose services by
+/// hand.
+///
+/// ```no_run
+/// use std::sync::Arc;
+///
+/// use actix_web::HttpResponse;
+/// use actix_web::dev::{ServiceRequest, Transform, fn_service};
+/// use sealed_session::actix::SessionMiddleware;
+/// # use sealed_session::{CookiePolicy, KeyId, Keyring, SessionCodec, SessionCookies};
+///
+/// # async fn wrap() -> Result<(), Box<dyn std::error::Error>> {
+/// # let cookies = Arc::new(SessionCookies::new(
+/// #     SessionCodec::builder(Keyring::generate(KeyId(1))?),
+/// #     CookiePolicy::default(),
+/// # )?);
+/// let inner = fn_service(|req: ServiceRequest| async {
+///     Ok::<_, actix_web::Error>(req.into_response(HttpResponse::Ok().finish()))
+/// });
+/// // What `App::wrap` does.
+/// let service = SessionMiddleware::<u64>::new(cookies)
+///     .new_transform(inner)
+///     .await
+///     .map_err(|()| "SessionMiddleware always builds")?;
+/// # Ok(()) }
+/// ```
 pub struct SessionService<S, T> {
     service: S,
     cookies: Arc<SessionCookies>,

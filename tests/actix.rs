@@ -536,6 +536,25 @@ async fn login_regenerates_the_session_id() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_page_escapes_the_user_name() {
+    let clock = ManualClock::at_unix(T0);
+    let (base, server) = start(default_cookies(&clock)).await;
+    let (client, _) = browser();
+    login(&client, &base, "<script>alert('x')</script>").await;
+    let html = client
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn logout_clears_the_session() {
     let clock = ManualClock::at_unix(T0);
     let (base, server) = start(default_cookies(&clock)).await;
