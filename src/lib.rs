@@ -28,6 +28,9 @@ pub use crate::session_cookies::{ReadOutcome, SessionCookies};
 pub use crate::set_cookie::SetCookie;
 
 // Adapters, one file each, behind a feature named after their dependency.
+#[cfg(feature = "actix-web")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix-web")))]
+pub mod actix;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
