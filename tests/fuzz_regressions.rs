@@ -1,0 +1,112 @@
+//! Inputs found by the fuzz targets in `fuzz/`, replayed through the same
+//! checks (`tests/fuzz_checks/`) under `cargo test`, plus a few inputs
+//! that keep the checks themselves exercised when nobody runs the fuzzer.
+//!
+//! To add a crash: `cargo fuzz fmt -s none TARGET ARTIFACT` prints the
+//! input; write it below as a test named after what it found.
+
+pub mod fuzz_checks;
+
+use fuzz_checks::open::{self, NOW, SeedData};
+use fuzz_checks::roundtrip::{self, Config};
+use sealed_session::Lifetime;
+use time::Duration;
+
+fn seed() -> SeedData {
+    SeedData {
+        user: "ada".into(),
+        roles: vec!["admin".into()],
+        visits: 3,
+        theme: None,
+    }
+}
+
+fn config() -> Config {
+    Config {
+        cookie_name: "__Host-session".into(),
+        purpose: "session".into(),
+        lifetime: Lifetime::default(),
+        now: 1_764_000_000,
+        max_value_len: None,
+        primary: (2, [0x22; 32]),
+        older: Some((1, [0x11; 32])),
+        tamper: (0, 0),
+    }
+}
+
+#[test]
+fn open_check_refuses_noise() {
+    for input in [
+        &b""[..],
+        b"AQAAAAE-not-a-real-value",
+        &[b'A'; 60],
+        &[b'A'; 5000],
+        b"\xff\xfe\x00",
+    ] {
+        open::check(input);
+    }
+}
+
+#[test]
+fn open_check_accepts_real_seals() {
+    for ring in [
+        open::keyring(),
+        open::single_key_ring(open::OLDER.0, &open::OLDER.1),
+    ] {
+        let codec = open::codec_at(ring, NOW - 400);
+        let value = codec.seal(&seed()).unwrap_or_else(|e| panic!("seal: {e}"));
+        open::check(value.as_bytes());
+        let single = codec
+            .seal_single_use(&seed())
+            .unwrap_or_else(|e| panic!("seal_single_use: {e}"));
+        open::check(single.as_bytes());
+    }
+}
+
+#[test]
+fn roundtrip_check_on_the_defaults_and_edges() {
+    roundtrip::check(&config(), &seed());
+    roundtrip::check(&config(), &());
+    let mut tight = config();
+    tight.max_value_len = Some(60);
+    roundtrip::check(&tight, &seed());
+    let mut bad = config();
+    bad.cookie_name = "a b".into();
+    roundtrip::check(&bad, &seed());
+    let mut duplicate = config();
+    duplicate.older = Some((2, [0x33; 32]));
+    roundtrip::check(&duplicate, &seed());
+}
+
+/// roundtrip, crash-a226d812: `renew_after` of 0.278 s passed `validate`,
+/// but the format counts whole seconds, so every value, fresh ones
+/// included, was due for a re-seal. The same cause let an `absolute` or
+/// `idle` under a second through, and every seal was refused on arrival.
+/// `validate` now requires whole seconds where they are enforced.
+#[test]
+fn lifetimes_under_a_second_are_refused() {
+    let mut found = config();
+    found.cookie_name = "t".into();
+    found.lifetime = Lifetime::aal2();
+    found.lifetime.idle = Duration::minutes(15);
+    found.lifetime.renew_after = Duration::new(0, 278_124_151);
+    found.now = 3_717_761_406;
+    found.primary = (16_777_216, [0; 32]);
+    found.older = None;
+    roundtrip::check(&found, &seed());
+
+    for set in [
+        |l: &mut Lifetime| l.absolute = Duration::milliseconds(500),
+        |l: &mut Lifetime| l.idle = Duration::milliseconds(999),
+        |l: &mut Lifetime| l.single_use_window = Duration::milliseconds(1),
+        |l: &mut Lifetime| {
+            l.idle = Duration::milliseconds(1_600);
+            l.renew_after = Duration::milliseconds(1_400);
+        },
+    ] {
+        let mut c = config();
+        set(&mut c.lifetime);
+        assert!(c.lifetime.validate().is_err(), "{:?}", c.lifetime);
+        roundtrip::check(&c, &seed());
+    }
+}
