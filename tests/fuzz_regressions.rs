@@ -8,7 +8,7 @@
 pub mod fuzz_checks;
 
 use fuzz_checks::open::{self, NOW, SeedData};
-use fuzz_checks::roundtrip::{self, Config};
+use fuzz_checks::roundtrip::{self, Config, Reached};
 use sealed_session::Lifetime;
 use time::Duration;
 
@@ -28,8 +28,8 @@ fn config() -> Config {
         lifetime: Lifetime::default(),
         now: 1_764_000_000,
         max_value_len: None,
-        primary: (2, [0x22; 32]),
-        older: Some((1, [0x11; 32])),
+        primary: (2, 0x22),
+        older: Some((1, 0x11)),
         tamper: (0, 0),
     }
 }
@@ -65,17 +65,18 @@ fn open_check_accepts_real_seals() {
 
 #[test]
 fn roundtrip_check_on_the_defaults_and_edges() {
-    roundtrip::check(&config(), &seed());
-    roundtrip::check(&config(), &());
+    use Reached::*;
+    assert_eq!(roundtrip::check(&config(), &seed()), RoundTrip);
+    assert_eq!(roundtrip::check(&config(), &()), RoundTrip);
     let mut tight = config();
     tight.max_value_len = Some(60);
-    roundtrip::check(&tight, &seed());
+    assert_eq!(roundtrip::check(&tight, &seed()), TooLarge);
     let mut bad = config();
     bad.cookie_name = "a b".into();
-    roundtrip::check(&bad, &seed());
+    assert_eq!(roundtrip::check(&bad, &seed()), BuildRefused);
     let mut duplicate = config();
-    duplicate.older = Some((2, [0x33; 32]));
-    roundtrip::check(&duplicate, &seed());
+    duplicate.older = Some((2, 0x33));
+    assert_eq!(roundtrip::check(&duplicate, &seed()), KeyringRefused);
 }
 
 /// roundtrip, crash-a226d812: `renew_after` of 0.278 s passed `validate`,
@@ -91,9 +92,9 @@ fn lifetimes_under_a_second_are_refused() {
     found.lifetime.idle = Duration::minutes(15);
     found.lifetime.renew_after = Duration::new(0, 278_124_151);
     found.now = 3_717_761_406;
-    found.primary = (16_777_216, [0; 32]);
+    found.primary = (16_777_216, 0);
     found.older = None;
-    roundtrip::check(&found, &seed());
+    assert_eq!(roundtrip::check(&found, &seed()), Reached::BuildRefused);
 
     for set in [
         |l: &mut Lifetime| l.absolute = Duration::milliseconds(500),
@@ -107,6 +108,6 @@ fn lifetimes_under_a_second_are_refused() {
         let mut c = config();
         set(&mut c.lifetime);
         assert!(c.lifetime.validate().is_err(), "{:?}", c.lifetime);
-        roundtrip::check(&c, &seed());
+        assert_eq!(roundtrip::check(&c, &seed()), Reached::BuildRefused);
     }
 }

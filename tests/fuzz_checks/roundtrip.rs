@@ -45,13 +45,26 @@ pub struct Config {
     pub now: i64,
     /// `max_value_len`, if set.
     pub max_value_len: Option<usize>,
-    /// The primary key: id and bytes.
-    pub primary: (u32, [u8; 32]),
-    /// Another key, id and bytes, added open-only (a duplicate id is a
+    /// The primary key: its id, and the byte its 32 bytes repeat.
+    pub primary: (u32, u8),
+    /// Another key, id and byte, added open-only (a duplicate id is a
     /// configuration error).
-    pub older: Option<(u32, [u8; 32])>,
+    pub older: Option<(u32, u8)>,
     /// Which character to change, and how, for the tamper check.
     pub tamper: (u16, u8),
+}
+
+/// How far an input got; the corpus tools count these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reached {
+    /// The keyring refused the second key (a duplicate id).
+    KeyringRefused,
+    /// `build` refused the configuration.
+    BuildRefused,
+    /// `seal` refused the payload as too large.
+    TooLarge,
+    /// The value was sealed and every round-trip check ran.
+    RoundTrip,
 }
 
 /// Whether `s` is an RFC 9110 `token` (§5.6.2), written independently of
@@ -74,27 +87,27 @@ fn builder(config: &Config, ring: Keyring) -> SessionCodecBuilder {
     b
 }
 
-fn key(bytes: &[u8; 32]) -> Key {
-    Key::from_bytes(bytes).unwrap_or_else(|e| panic!("32 bytes are a key: {e}"))
+fn key(byte: u8) -> Key {
+    Key::from_bytes(&[byte; 32]).unwrap_or_else(|e| panic!("32 bytes are a key: {e}"))
 }
 
-/// Runs the property for `data` under `config`.
+/// Runs the property for `data` under `config`, and says how far it got.
 ///
 /// # Panics
 /// When the property is violated.
-pub fn check<T>(config: &Config, data: &T)
+pub fn check<T>(config: &Config, data: &T) -> Reached
 where
     T: Serialize + DeserializeOwned + PartialEq + Debug,
 {
-    let mut ring = Keyring::new(KeyId(config.primary.0), key(&config.primary.1));
-    let mut keys = vec![config.primary];
+    let mut ring = Keyring::new(KeyId(config.primary.0), key(config.primary.1));
+    let mut keys = vec![(config.primary.0, [config.primary.1; 32])];
     if let Some(older) = config.older {
-        match ring.add_open_only(KeyId(older.0), key(&older.1)) {
-            Ok(()) => keys.push(older),
+        match ring.add_open_only(KeyId(older.0), key(older.1)) {
+            Ok(()) => keys.push((older.0, [older.1; 32])),
             Err(e) => {
                 assert_eq!(older.0, config.primary.0, "add_open_only refused: {e}");
                 assert_eq!(e.kind(), ErrorKind::Config);
-                return;
+                return Reached::KeyringRefused;
             }
         }
     }
@@ -117,7 +130,7 @@ where
         Err(e) => {
             assert!(!valid, "build refused a valid configuration: {e}");
             assert_eq!(e.kind(), ErrorKind::Config);
-            return;
+            return Reached::BuildRefused;
         }
     };
     assert_eq!(codec.max_value_len(), max_value_len);
@@ -153,7 +166,7 @@ where
                 e.size_and_limit(),
                 Some((name.len() + predicted, name.len() + max_value_len))
             );
-            return;
+            return Reached::TooLarge;
         }
     };
     assert_eq!(value.len(), predicted);
@@ -230,9 +243,9 @@ where
     // Rotation: under a ring whose primary is another key, the value still
     // opens and asks to be re-sealed.
     if let Some(older) = config.older {
-        let mut rotated = Keyring::new(KeyId(older.0), key(&older.1));
+        let mut rotated = Keyring::new(KeyId(older.0), key(older.1));
         if rotated
-            .add_open_only(KeyId(config.primary.0), key(&config.primary.1))
+            .add_open_only(KeyId(config.primary.0), key(config.primary.1))
             .is_ok()
         {
             let codec = builder(config, rotated)
@@ -258,6 +271,7 @@ where
         Err(e) => panic!("a changed value got past the tag: {e:?}"),
         Ok(_) => panic!("a changed value opened"),
     }
+    Reached::RoundTrip
 }
 
 fn expect_unauthenticated(config: &Config, ring: &Keyring, value: &str) {
