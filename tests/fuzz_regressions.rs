@@ -64,6 +64,39 @@ fn open_check_accepts_real_seals() {
 }
 
 #[test]
+fn the_reference_sealer_agrees_with_the_crate() {
+    use fuzz_checks::reference::{self, Verdict};
+    let codec = open::codec_at(open::keyring(), NOW - 10);
+    let value = codec.seal(&seed()).unwrap_or_else(|e| panic!("seal: {e}"));
+    let Verdict::Authentic(a) = reference::open(
+        &value,
+        &open::KEYS,
+        codec.cookie_name(),
+        codec.purpose(),
+        codec.max_value_len(),
+    ) else {
+        panic!("the reference does not open a crate seal");
+    };
+    let plaintext = [reference::encode_claims(&a.claims), a.data].concat();
+    // Key choice 0 is the primary, as for the crate's seal.
+    let resealed = reference::seal(
+        &plaintext,
+        open::PRIMARY,
+        codec.cookie_name(),
+        codec.purpose(),
+        [0; 24],
+    );
+    let opened = codec
+        .open::<SeedData>(&resealed)
+        .unwrap_or_else(|e| panic!("the crate does not open a reference seal: {e}"));
+    assert_eq!(opened.data, seed());
+    open::check_plaintext(&[[0].as_slice(), &plaintext].concat());
+    open::check_plaintext(&[[1].as_slice(), &plaintext].concat());
+    open::check_plaintext(b"");
+    open::check_plaintext(&[7; 40]);
+}
+
+#[test]
 fn roundtrip_check_on_the_defaults_and_edges() {
     use Reached::*;
     assert_eq!(roundtrip::check(&config(), &seed()), RoundTrip);

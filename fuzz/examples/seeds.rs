@@ -8,8 +8,8 @@
 //!
 //! `write` replaces every `seed-*` file. `open` seeds are real values sealed
 //! by the crate under the target's fixed keys and clock, one per outcome;
-//! each file name starts with the outcome the target must see, which
-//! `check` verifies (so a change to the format or the defaults that makes
+//! `open_sealed` seeds are their plaintexts plus hostile claims. Each file
+//! name starts with the outcome the target must see, which `check` verifies (so a change to the format or the defaults that makes
 //! the seeds stale fails CI instead of silently costing the fuzzer its
 //! depth). `roundtrip` seeds are byte strings, found with a fixed PRNG,
 //! that decode into configurations the crate accepts. `stats` counts how
@@ -26,7 +26,7 @@ use sealed_session_fuzz::RoundtripInput;
 use sealed_session_fuzz::checks::open::{
     self, KEYS, NOW, OLDER, SeedData, codec_at, keyring, single_key_ring,
 };
-use sealed_session_fuzz::checks::reference::{ALPHABET, alphabet_index};
+use sealed_session_fuzz::checks::reference::{self, ALPHABET, Claims, Verdict, alphabet_index};
 use sealed_session_fuzz::checks::roundtrip::{self, Reached};
 
 type Made = Result<String, sealed_session::Error>;
@@ -195,6 +195,81 @@ fn open_seeds() -> Result<Vec<(String, String)>, sealed_session::Error> {
         .collect()
 }
 
+/// `open_sealed` seeds: the plaintext of every `open` seed that
+/// authenticates, behind the byte that picks its key, and hostile claims
+/// that no crate seal carries.
+fn sealed_seeds(open: &[(String, String)]) -> Vec<(String, Vec<u8>)> {
+    let mut seeds = Vec::new();
+    for (name, value) in open {
+        let verdict = reference::open(
+            value,
+            &KEYS,
+            sealed_session::DEFAULT_COOKIE_NAME,
+            sealed_session::DEFAULT_PURPOSE,
+            usize::MAX,
+        );
+        if let Verdict::Authentic(a) = verdict {
+            let choice = u8::from(a.key_id != KEYS[0].0);
+            let mut bytes = vec![choice];
+            bytes.extend(reference::encode_claims(&a.claims));
+            bytes.extend(&a.data);
+            seeds.push((name.clone(), bytes));
+        }
+    }
+    let data = postcard::to_allocvec(&data()).unwrap_or_default();
+    let claims = Claims {
+        sid: [7; 16],
+        created: NOW - 10,
+        sealed: NOW - 10,
+        expires: NOW + 3600,
+        generation: 0,
+        kind: 0,
+        subject: None,
+    };
+    let hostile = |name: &str, change: &dyn Fn(&mut Claims)| {
+        let mut c = claims.clone();
+        change(&mut c);
+        let mut bytes = vec![0];
+        bytes.extend(reference::encode_claims(&c));
+        bytes.extend(&data);
+        (format!("seed-{name}"), bytes)
+    };
+    seeds.extend([
+        hostile("malformed-kind-2", &|c| c.kind = 2),
+        hostile("malformed-created-after-sealed", &|c| {
+            c.created = c.sealed + 1
+        }),
+        hostile("not_yet_valid-sealed-max", &|c| c.sealed = u64::MAX),
+        hostile("ok-expires-max", &|c| c.expires = u64::MAX),
+        hostile("expired-created-zero", &|c| {
+            c.created = 0;
+            c.expires = u64::MAX;
+        }),
+        hostile("ok-generation-max", &|c| c.generation = u32::MAX),
+        hostile("ok-long-subject", &|c| c.subject = Some("s".repeat(300))),
+    ]);
+    let mut overlong = vec![0];
+    overlong.extend(reference::encode_claims(&claims));
+    // `generation` 0 written as two bytes: postcard (and the reference)
+    // accept a varint that is not the shortest.
+    let at = 16 + 3 * 5;
+    overlong.splice(at + 1..at + 2, [0x80, 0x00]);
+    overlong.extend(&data);
+    seeds.push(("seed-ok-overlong-varint".into(), overlong));
+    let mut bad_subject = vec![0];
+    bad_subject.extend(&reference::encode_claims(&claims)[..16 + 3 * 5 + 2]);
+    bad_subject.extend([1, 2, 0xff, 0xfe]);
+    bad_subject.extend(&data);
+    seeds.push(("seed-malformed-subject-not-utf8".into(), bad_subject));
+    seeds.push(("seed-malformed-truncated-claims".into(), vec![0; 11]));
+    seeds.push(("seed-payload_mismatch-no-data".into(), {
+        let mut b = vec![0];
+        b.extend(reference::encode_claims(&claims));
+        b
+    }));
+    seeds
+}
+
 /// The outcome a seed's name promises: `ok` or an error kind.
 fn promised(file_name: &str) -> &str {
     let rest = file_name.trim_start_matches("seed-");
@@ -296,10 +371,9 @@ fn read_seeds(target: &str) -> std::io::Result<Vec<(String, Vec<u8>)>> {
 }
 
 fn write() -> Result<(), Box<dyn std::error::Error>> {
-    let open: Vec<_> = open_seeds()?
-        .into_iter()
-        .map(|(n, v)| (n, v.into_bytes()))
-        .collect();
+    let made = open_seeds()?;
+    replace_seeds("open_sealed", &sealed_seeds(&made))?;
+    let open: Vec<_> = made.into_iter().map(|(n, v)| (n, v.into_bytes())).collect();
     replace_seeds("open", &open)?;
     replace_seeds("roundtrip", &roundtrip_seeds())?;
     check()
@@ -322,6 +396,15 @@ fn check() -> Result<(), Box<dyn std::error::Error>> {
         open.len(),
         KEYS.map(|k| k.0)
     );
+    let sealed = read_seeds("open_sealed")?;
+    for (name, bytes) in &sealed {
+        let got = open::sealed_value(bytes).map_or_else(|| "empty".to_owned(), |v| outcome(&v));
+        if got != promised(name) {
+            failures.push(format!("open_sealed/{name}: opens as {got}"));
+        }
+        open::check_plaintext(bytes);
+    }
+    println!("open_sealed: {} seeds", sealed.len());
     let mut reached = BTreeMap::new();
     let round = read_seeds("roundtrip")?;
     for (_, bytes) in &round {

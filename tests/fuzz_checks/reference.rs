@@ -89,6 +89,50 @@ pub fn decode_base64url(text: &[u8]) -> Option<Vec<u8>> {
     (acc == 0).then_some(out)
 }
 
+/// Base64url without padding (RFC 4648 §5).
+pub fn encode_base64url(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(encoded_len(bytes.len()));
+    for chunk in bytes.chunks(3) {
+        let mut group = [0u8; 3];
+        group[..chunk.len()].copy_from_slice(chunk);
+        let n = u32::from_be_bytes([0, group[0], group[1], group[2]]);
+        for i in 0..=chunk.len() {
+            let index = (n >> (18 - 6 * i)) & 0x3f;
+            out.push(char::from(ALPHABET[usize::try_from(index).unwrap_or(0)]));
+        }
+    }
+    out
+}
+
+/// Seals `plaintext` as FORMAT.md describes, under `key` with id `key_id`,
+/// for the cookie `name` and `purpose`, with the caller's `nonce`: what a
+/// sealer holding the key (another implementation, or an attacker with a
+/// stolen key) can produce. The crate's own API never seals arbitrary
+/// claims.
+///
+/// # Panics
+/// Never for a cookie-sized plaintext (the AEAD's limit is 256 GiB).
+pub fn seal(
+    plaintext: &[u8],
+    (key_id, key): (u32, [u8; 32]),
+    name: &str,
+    purpose: &str,
+    nonce: [u8; NONCE],
+) -> String {
+    let mut envelope = vec![VERSION];
+    envelope.extend_from_slice(&key_id.to_be_bytes());
+    envelope.extend_from_slice(&nonce);
+    let body = envelope.len();
+    envelope.extend_from_slice(plaintext);
+    let aead = XChaCha20Poly1305::new(&key.into());
+    let aad = associated_data(key_id, name, purpose);
+    let tag = aead
+        .encrypt_inout_detached(&XNonce::from(nonce), &aad, envelope[body..].as_mut().into())
+        .unwrap_or_else(|_| panic!("a cookie-sized plaintext is within the AEAD's limits"));
+    envelope.extend_from_slice(&tag);
+    encode_base64url(&envelope)
+}
+
 /// Unsigned LEB128, as postcard writes `u64` (at most 10 bytes).
 fn varint(input: &mut &[u8], max_bytes: usize) -> Option<u64> {
     let mut value: u64 = 0;
