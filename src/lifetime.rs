@@ -104,22 +104,29 @@ impl Lifetime {
 
     /// Checks the settings are consistent.
     ///
+    /// Only whole seconds count: the format carries Unix seconds and every
+    /// check compares them, so a fraction of a second is dropped. The
+    /// comparisons below are made on whole seconds for that reason.
+    ///
     /// # Errors
     /// [`ErrorKind::Config`] unless `absolute`, `idle`, `renew_after`,
-    /// `single_use_window` are positive, `skew` and `superseded_grace` are
-    /// not negative, `idle <= absolute` and `renew_after < idle` (otherwise
-    /// an active user's cookie dies before it is renewed).
+    /// `single_use_window` are at least one second, `skew` and
+    /// `superseded_grace` are not negative, `idle <= absolute` and
+    /// `renew_after < idle` (otherwise an active user's cookie dies before
+    /// it is renewed).
     pub fn validate(&self) -> Result<()> {
-        let positive = [
+        let at_least_a_second = [
             self.absolute,
             self.idle,
             self.renew_after,
             self.single_use_window,
         ];
-        if positive.iter().any(|d| !d.is_positive()) {
+        // A positive duration under a second would be enforced as zero:
+        // every value expired, or due for a re-seal, on arrival.
+        if at_least_a_second.iter().any(|d| d.whole_seconds() < 1) {
             return Err(Error::with(
                 ErrorKind::Config,
-                "absolute, idle, renew_after and single_use_window must be positive",
+                "absolute, idle, renew_after and single_use_window must be at least one second",
             ));
         }
         if self.skew.is_negative() || self.superseded_grace.is_negative() {
@@ -128,13 +135,13 @@ impl Lifetime {
                 "skew and superseded_grace must not be negative",
             ));
         }
-        if self.idle > self.absolute {
+        if secs(self.idle) > secs(self.absolute) {
             return Err(Error::with(
                 ErrorKind::Config,
                 "idle must not exceed absolute",
             ));
         }
-        if self.renew_after >= self.idle {
+        if secs(self.renew_after) >= secs(self.idle) {
             return Err(Error::with(
                 ErrorKind::Config,
                 "renew_after must be shorter than idle",

@@ -1,0 +1,146 @@
+//! Inputs found by the fuzz targets in `fuzz/`, replayed through the same
+//! checks (`tests/fuzz_checks/`) under `cargo test`, plus a few inputs
+//! that keep the checks themselves exercised when nobody runs the fuzzer.
+//!
+//! To add a crash: `cargo fuzz fmt -s none TARGET ARTIFACT` prints the
+//! input; write it below as a test named after what it found.
+
+pub mod fuzz_checks;
+
+use fuzz_checks::open::{self, NOW, SeedData};
+use fuzz_checks::roundtrip::{self, Config, Reached};
+use sealed_session::Lifetime;
+use time::Duration;
+
+fn seed() -> SeedData {
+    SeedData {
+        user: "ada".into(),
+        roles: vec!["admin".into()],
+        visits: 3,
+        theme: None,
+    }
+}
+
+fn config() -> Config {
+    Config {
+        cookie_name: "__Host-session".into(),
+        purpose: "session".into(),
+        lifetime: Lifetime::default(),
+        now: 1_764_000_000,
+        max_value_len: None,
+        primary: (2, 0x22),
+        older: Some((1, 0x11)),
+        tamper: (0, 0),
+    }
+}
+
+#[test]
+fn open_check_refuses_noise() {
+    for input in [
+        &b""[..],
+        b"AQAAAAE-not-a-real-value",
+        &[b'A'; 60],
+        &[b'A'; 5000],
+        b"\xff\xfe\x00",
+    ] {
+        open::check(input);
+    }
+}
+
+#[test]
+fn open_check_accepts_real_seals() {
+    for ring in [
+        open::keyring(),
+        open::single_key_ring(open::OLDER.0, &open::OLDER.1),
+    ] {
+        let codec = open::codec_at(ring, NOW - 400);
+        let value = codec.seal(&seed()).unwrap_or_else(|e| panic!("seal: {e}"));
+        open::check(value.as_bytes());
+        let single = codec
+            .seal_single_use(&seed())
+            .unwrap_or_else(|e| panic!("seal_single_use: {e}"));
+        open::check(single.as_bytes());
+    }
+}
+
+#[test]
+fn the_reference_sealer_agrees_with_the_crate() {
+    use fuzz_checks::reference::{self, Verdict};
+    let codec = open::codec_at(open::keyring(), NOW - 10);
+    let value = codec.seal(&seed()).unwrap_or_else(|e| panic!("seal: {e}"));
+    let Verdict::Authentic(a) = reference::open(
+        &value,
+        &open::KEYS,
+        codec.cookie_name(),
+        codec.purpose(),
+        codec.max_value_len(),
+    ) else {
+        panic!("the reference does not open a crate seal");
+    };
+    let plaintext = [reference::encode_claims(&a.claims), a.data].concat();
+    // Key choice 0 is the primary, as for the crate's seal.
+    let resealed = reference::seal(
+        &plaintext,
+        open::PRIMARY,
+        codec.cookie_name(),
+        codec.purpose(),
+        [0; 24],
+    );
+    let opened = codec
+        .open::<SeedData>(&resealed)
+        .unwrap_or_else(|e| panic!("the crate does not open a reference seal: {e}"));
+    assert_eq!(opened.data, seed());
+    open::check_plaintext(&[[0].as_slice(), &plaintext].concat());
+    open::check_plaintext(&[[1].as_slice(), &plaintext].concat());
+    open::check_plaintext(b"");
+    open::check_plaintext(&[7; 40]);
+}
+
+#[test]
+fn roundtrip_check_on_the_defaults_and_edges() {
+    use Reached::*;
+    assert_eq!(roundtrip::check(&config(), &seed()), RoundTrip);
+    assert_eq!(roundtrip::check(&config(), &()), RoundTrip);
+    let mut tight = config();
+    tight.max_value_len = Some(60);
+    assert_eq!(roundtrip::check(&tight, &seed()), TooLarge);
+    let mut bad = config();
+    bad.cookie_name = "a b".into();
+    assert_eq!(roundtrip::check(&bad, &seed()), BuildRefused);
+    let mut duplicate = config();
+    duplicate.older = Some((2, 0x33));
+    assert_eq!(roundtrip::check(&duplicate, &seed()), KeyringRefused);
+}
+
+/// roundtrip, crash-a226d812: `renew_after` of 0.278 s passed `validate`,
+/// but the format counts whole seconds, so every value, fresh ones
+/// included, was due for a re-seal. The same cause let an `absolute` or
+/// `idle` under a second through, and every seal was refused on arrival.
+/// `validate` now requires whole seconds where they are enforced.
+#[test]
+fn lifetimes_under_a_second_are_refused() {
+    let mut found = config();
+    found.cookie_name = "t".into();
+    found.lifetime = Lifetime::aal2();
+    found.lifetime.idle = Duration::minutes(15);
+    found.lifetime.renew_after = Duration::new(0, 278_124_151);
+    found.now = 3_717_761_406;
+    found.primary = (16_777_216, 0);
+    found.older = None;
+    assert_eq!(roundtrip::check(&found, &seed()), Reached::BuildRefused);
+
+    for set in [
+        |l: &mut Lifetime| l.absolute = Duration::milliseconds(500),
+        |l: &mut Lifetime| l.idle = Duration::milliseconds(999),
+        |l: &mut Lifetime| l.single_use_window = Duration::milliseconds(1),
+        |l: &mut Lifetime| {
+            l.idle = Duration::milliseconds(1_600);
+            l.renew_after = Duration::milliseconds(1_400);
+        },
+    ] {
+        let mut c = config();
+        set(&mut c.lifetime);
+        assert!(c.lifetime.validate().is_err(), "{:?}", c.lifetime);
+        assert_eq!(roundtrip::check(&c, &seed()), Reached::BuildRefused);
+    }
+}
