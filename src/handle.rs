@@ -73,14 +73,6 @@ impl<T> Clone for SessionHandle<T> {
     }
 }
 
-impl<T> SessionHandle<T> {
-    fn lock(&self) -> MutexGuard<'_, State<T>> {
-        // Each method leaves the state consistent before it can panic, so a
-        // poisoned lock still holds usable data.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
 impl<T> fmt::Debug for SessionHandle<T> {
     /// Shows whether a session is present, never its data or id.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -128,6 +120,67 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
                 flushed: None,
             })),
         }
+    }
+
+    /// Computes the response's `Set-Cookie` headers now, so a handler can
+    /// react to [`ErrorKind::TooLarge`] (for example with a 413) instead
+    /// of the adapter failing after the handler. [`SessionHandle::finish`]
+    /// reuses the result unless the session changes again.
+    ///
+    /// # Errors
+    /// As for [`SessionHandle::finish`].
+    pub fn flush(&self) -> Result<()> {
+        let mut state = self.lock();
+        let out = self.compute(&mut state)?;
+        state.flushed = Some(out);
+        Ok(())
+    }
+
+    /// The `Set-Cookie` headers for the response, at most one per cookie
+    /// name:
+    ///
+    /// - data present and changed, regenerated, new, or due for renewal:
+    ///   the sealed cookie (or chunks), plus removals of names it no longer
+    ///   uses;
+    /// - no data, but the request carried cookies of ours (logout, or a
+    ///   refused cookie): removals for each;
+    /// - otherwise nothing, or removals of stale chunks.
+    ///
+    /// # Errors
+    /// [`ErrorKind::TooLarge`] if the session no longer fits the cookie
+    /// budget; [`ErrorKind::Rng`] if a nonce or session id cannot be drawn.
+    pub fn finish(&self) -> Result<Vec<SetCookie>> {
+        let mut state = self.lock();
+        if let Some(out) = state.flushed.take() {
+            return Ok(out);
+        }
+        self.compute(&mut state)
+    }
+
+    fn compute(&self, state: &mut State<T>) -> Result<Vec<SetCookie>> {
+        let Some(data) = &state.data else {
+            return Ok(self.cookies.remove(&state.carried));
+        };
+        let meta = match &state.meta {
+            Some(meta) => meta,
+            None => {
+                state.dirty = true;
+                state.meta.insert(self.cookies.codec().new_session(None)?)
+            }
+        };
+        if state.dirty || state.reseal_due {
+            self.cookies.seal(meta, data, &state.carried)
+        } else {
+            Ok(self.cookies.remove(&state.stale))
+        }
+    }
+}
+
+impl<T> SessionHandle<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        // Each method leaves the state consistent before it can panic, so a
+        // poisoned lock still holds usable data.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn mutate<R>(&self, f: impl FnOnce(&mut State<T>) -> R) -> R {
@@ -261,58 +314,5 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
             .meta
             .as_ref()
             .is_some_and(|meta| self.cookies.codec().verify_csrf(meta, presented))
-    }
-
-    /// Computes the response's `Set-Cookie` headers now, so a handler can
-    /// react to [`ErrorKind::TooLarge`] (for example with a 413) instead
-    /// of the adapter failing after the handler. [`SessionHandle::finish`]
-    /// reuses the result unless the session changes again.
-    ///
-    /// # Errors
-    /// As for [`SessionHandle::finish`].
-    pub fn flush(&self) -> Result<()> {
-        let mut state = self.lock();
-        let out = self.compute(&mut state)?;
-        state.flushed = Some(out);
-        Ok(())
-    }
-
-    /// The `Set-Cookie` headers for the response, at most one per cookie
-    /// name:
-    ///
-    /// - data present and changed, regenerated, new, or due for renewal:
-    ///   the sealed cookie (or chunks), plus removals of names it no longer
-    ///   uses;
-    /// - no data, but the request carried cookies of ours (logout, or a
-    ///   refused cookie): removals for each;
-    /// - otherwise nothing, or removals of stale chunks.
-    ///
-    /// # Errors
-    /// [`ErrorKind::TooLarge`] if the session no longer fits the cookie
-    /// budget; [`ErrorKind::Rng`] if a nonce or session id cannot be drawn.
-    pub fn finish(&self) -> Result<Vec<SetCookie>> {
-        let mut state = self.lock();
-        if let Some(out) = state.flushed.take() {
-            return Ok(out);
-        }
-        self.compute(&mut state)
-    }
-
-    fn compute(&self, state: &mut State<T>) -> Result<Vec<SetCookie>> {
-        let Some(data) = &state.data else {
-            return Ok(self.cookies.remove(&state.carried));
-        };
-        let meta = match &state.meta {
-            Some(meta) => meta,
-            None => {
-                state.dirty = true;
-                state.meta.insert(self.cookies.codec().new_session(None)?)
-            }
-        };
-        if state.dirty || state.reseal_due {
-            self.cookies.seal(meta, data, &state.carried)
-        } else {
-            Ok(self.cookies.remove(&state.stale))
-        }
     }
 }
