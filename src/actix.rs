@@ -252,7 +252,7 @@ where
         let handle = SessionHandle::<T>::load(&self.cookies, values.iter().map(|v| &**v));
         drop(values);
         if let Some(kind) = handle.refusal() {
-            trace_refusal(kind);
+            trace_refusal(kind, handle.refused_key_id());
         }
         req.extensions_mut().insert(handle.clone());
         let response = self.service.call(req);
@@ -304,13 +304,20 @@ fn bare_500<B>(res: ServiceResponse<B>) -> ServiceResponse<EitherBody<B>> {
         .map_into_right_body()
 }
 
+/// The kind and the key id the refused value's header names (a number the
+/// client chose; never the value or a session id).
 #[cfg(feature = "tracing")]
-fn trace_refusal(kind: crate::ErrorKind) {
-    tracing::debug!(kind = kind.as_str(), "session cookie refused; no session");
+fn trace_refusal(kind: crate::ErrorKind, key_id: Option<crate::KeyId>) {
+    let key_id = key_id.map(|id| id.0);
+    tracing::debug!(
+        kind = kind.as_str(),
+        key_id,
+        "session cookie refused; no session"
+    );
 }
 
 #[cfg(not(feature = "tracing"))]
-const fn trace_refusal(_: crate::ErrorKind) {}
+const fn trace_refusal(_: crate::ErrorKind, _: Option<crate::KeyId>) {}
 
 #[cfg(feature = "tracing")]
 fn trace_write_failure(e: &crate::Error) {

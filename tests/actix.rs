@@ -1087,9 +1087,9 @@ mod events {
 
         let logged = ours();
         assert!(
-            logged
-                .iter()
-                .any(|e| e.starts_with("DEBUG") && e.contains("kind=\"unauthenticated\"")),
+            logged.iter().any(|e| e.starts_with("DEBUG")
+                && e.contains("kind=\"unauthenticated\"")
+                && e.contains("key_id=")),
             "{logged:?}"
         );
         assert!(
