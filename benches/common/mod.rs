@@ -1,0 +1,279 @@
+//! Fixtures shared by the benches: the three systems compared, with the
+//! same key material shape, cookie name and payload bytes.
+//!
+//! - `sealed_session`: this crate, through its public API.
+//! - `cookie_private`: the `cookie` crate's `PrivateJar` (AES-256-GCM,
+//!   base64), through its public API.
+//! - `floor`: the least any XChaCha20-Poly1305 cookie can do: a fresh
+//!   random nonce, the AEAD over the payload with the cookie name as
+//!   associated data, and base64url. Same AEAD crate and backend flags as
+//!   this crate, and a nonce source of the same design as this crate's
+//!   (a thread-local ChaCha generator seeded from the operating system,
+//!   re-seeded when the process id changes).
+
+// Each bench uses a different part of this module.
+#![allow(dead_code)]
+
+use std::cell::RefCell;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chacha20poly1305::aead::{AeadInOut, KeyInit};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rand_core::{Rng as _, SeedableRng as _};
+use sealed_session::{KeyId, Keyring, SessionCodec, SessionMeta};
+use serde::{Deserialize, Serialize};
+
+/// The cookie name all three systems bind.
+pub(crate) const NAME: &str = "__Host-session";
+
+/// Raw payload sizes, in bytes.
+pub(crate) const SIZES: [usize; 4] = [64, 256, 1024, 3000];
+
+/// A typical session: a user id, a 16-character name, three roles, a
+/// 32-byte CSRF token and a timestamp.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Session {
+    pub(crate) user_id: u64,
+    pub(crate) name: String,
+    pub(crate) roles: Vec<String>,
+    pub(crate) csrf: [u8; 32],
+    pub(crate) issued_at: u64,
+}
+
+pub(crate) fn session() -> Session {
+    Session {
+        user_id: 4_200_042,
+        name: "Ada Lovelace-Kin".to_owned(),
+        roles: vec!["admin".to_owned(), "editor".to_owned(), "viewer".to_owned()],
+        csrf: core::array::from_fn(|i| u8::try_from(i * 7 % 256).unwrap_or(0)),
+        issued_at: 1_764_000_000,
+    }
+}
+
+/// `len` printable ASCII bytes (the `cookie` crate seals strings).
+pub(crate) fn payload(len: usize) -> &'static str {
+    let text: String = (0..len)
+        .map(|i| char::from(b'a' + u8::try_from(i % 26).unwrap_or(0)))
+        .collect();
+    Box::leak(text.into_boxed_str())
+}
+
+// ---- sealed_session -------------------------------------------------------
+
+/// The codec under test. The value limit is raised from the one-cookie
+/// default (4082 characters with this name, i.e. at most 2982 payload
+/// bytes) so that the 3000-byte payload seals as it would when chunked.
+pub(crate) fn codec() -> SessionCodec {
+    let keyring = Keyring::generate(KeyId(1)).expect("keyring");
+    SessionCodec::builder(keyring)
+        .cookie_name(NAME)
+        .max_value_len(8192)
+        .build()
+        .expect("codec")
+}
+
+/// A session to re-seal raw payloads for.
+pub(crate) fn meta(codec: &SessionCodec) -> SessionMeta {
+    codec.new_session(None).expect("new session")
+}
+
+/// Re-seals raw payload bytes (the app's data, already encoded) for an
+/// existing session: a renewal, the common seal.
+pub(crate) fn ss_seal_raw(codec: &SessionCodec, meta: &SessionMeta, payload: &[u8]) -> String {
+    codec.reseal_raw(meta, payload).expect("seal")
+}
+
+pub(crate) fn ss_open_raw(codec: &SessionCodec, value: &str) -> Vec<u8> {
+    codec.open_raw(value).expect("open").data
+}
+
+/// Seals the session struct as a new session: a fresh session id, then
+/// the seal (a login).
+pub(crate) fn ss_seal_session(codec: &SessionCodec, session: &Session) -> String {
+    codec.seal(session).expect("seal")
+}
+
+pub(crate) fn ss_open_session(codec: &SessionCodec, value: &str) -> Session {
+    codec.open::<Session>(value).expect("open").data
+}
+
+// ---- cookie_private -------------------------------------------------------
+
+pub(crate) struct CookieJar {
+    key: cookie::Key,
+    jar: cookie::CookieJar,
+}
+
+impl CookieJar {
+    pub(crate) fn new() -> Self {
+        Self {
+            key: cookie::Key::generate(),
+            jar: cookie::CookieJar::new(),
+        }
+    }
+
+    /// Seals `value` with `PrivateJar::add` and returns the sealed value.
+    pub(crate) fn seal(&mut self, value: &'static str) -> &str {
+        self.jar
+            .private_mut(&self.key)
+            .add(cookie::Cookie::new(NAME, value));
+        self.jar.get(NAME).expect("added").value()
+    }
+
+    /// Opens a sealed cookie with `PrivateJar::decrypt`.
+    pub(crate) fn open(&self, sealed: &cookie::Cookie<'static>) -> cookie::Cookie<'static> {
+        self.jar
+            .private(&self.key)
+            .decrypt(sealed.clone())
+            .expect("open")
+    }
+
+    /// A sealed cookie to open, with a borrowed value so that cloning it
+    /// costs nothing.
+    pub(crate) fn sealed(&mut self, value: &'static str) -> cookie::Cookie<'static> {
+        let sealed: &'static str = Box::leak(self.seal(value).to_owned().into_boxed_str());
+        cookie::Cookie::new(NAME, sealed)
+    }
+
+    /// The session as JSON in a private cookie: what a `cookie` user does
+    /// with a struct (cookie values are strings).
+    pub(crate) fn seal_session(&mut self, session: &Session) {
+        let json = serde_json::to_string(session).expect("json");
+        self.jar
+            .private_mut(&self.key)
+            .add(cookie::Cookie::new(NAME, json));
+    }
+
+    pub(crate) fn open_session(&self, sealed: &cookie::Cookie<'static>) -> Session {
+        let opened = self.open(sealed);
+        serde_json::from_str(opened.value()).expect("json")
+    }
+
+    /// Opens the jar's cookie with `PrivateJar::get`.
+    pub(crate) fn get_value(&self) -> cookie::Cookie<'static> {
+        self.jar.private(&self.key).get(NAME).expect("open")
+    }
+
+    /// Opens the jar's session cookie with `PrivateJar::get`.
+    pub(crate) fn get_session(&self) -> Session {
+        let opened = self.jar.private(&self.key).get(NAME).expect("open");
+        serde_json::from_str(opened.value()).expect("json")
+    }
+
+    pub(crate) fn sealed_session(&mut self, session: &Session) -> cookie::Cookie<'static> {
+        self.seal_session(session);
+        let sealed = self.jar.get(NAME).expect("added").value().to_owned();
+        cookie::Cookie::new(NAME, Box::leak(sealed.into_boxed_str()) as &'static str)
+    }
+}
+
+// ---- floor ----------------------------------------------------------------
+
+const NONCE_LEN: usize = 24;
+const TAG_LEN: usize = 16;
+
+thread_local! {
+    static FLOOR_RNG: RefCell<Option<(u32, chacha20::ChaCha12Rng)>> = const { RefCell::new(None) };
+}
+
+/// A nonce from a thread-local ChaCha12 generator seeded from the
+/// operating system and re-seeded when the process id changes: the same
+/// design, and the same cost, as this crate's nonce source.
+fn floor_nonce() -> [u8; NONCE_LEN] {
+    static OS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *OS.get_or_init(|| std::env::var("FLOOR_NONCE").is_ok_and(|v| v == "os")) {
+        let mut nonce = [0u8; NONCE_LEN];
+        getrandom::fill(&mut nonce).expect("os");
+        return nonce;
+    }
+    let pid = std::process::id();
+    FLOOR_RNG.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let rng = match &mut *slot {
+            Some((seeded_by, rng)) if *seeded_by == pid => rng,
+            other => {
+                let mut seed = [0u8; 32];
+                getrandom::fill(&mut seed).expect("os rng");
+                &mut other
+                    .insert((pid, chacha20::ChaCha12Rng::from_seed(seed)))
+                    .1
+            }
+        };
+        let mut nonce = [0u8; NONCE_LEN];
+        rng.fill_bytes(&mut nonce);
+        nonce
+    })
+}
+
+pub(crate) struct Floor {
+    aead: XChaCha20Poly1305,
+}
+
+impl Floor {
+    pub(crate) fn new() -> Self {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).expect("os rng");
+        Self {
+            aead: XChaCha20Poly1305::new(&key.into()),
+        }
+    }
+
+    /// `nonce || ciphertext || tag` as base64url, with the plaintext
+    /// written by `fill` straight into the buffer.
+    fn seal_with(&self, capacity: usize, fill: impl FnOnce(&mut Vec<u8>)) -> String {
+        let nonce = floor_nonce();
+        let mut buf = Vec::with_capacity(NONCE_LEN + capacity + TAG_LEN);
+        buf.extend_from_slice(&nonce);
+        fill(&mut buf);
+        let tag = self
+            .aead
+            .encrypt_inout_detached(
+                &XNonce::from(nonce),
+                NAME.as_bytes(),
+                (&mut buf[NONCE_LEN..]).into(),
+            )
+            .expect("seal");
+        buf.extend_from_slice(&tag);
+        URL_SAFE_NO_PAD.encode(&buf)
+    }
+
+    /// Decodes and opens; returns the buffer and where the plaintext ends.
+    fn open_buf(&self, value: &str) -> (Vec<u8>, usize) {
+        let mut buf = URL_SAFE_NO_PAD.decode(value).expect("base64");
+        let end = buf.len() - TAG_LEN;
+        let (head, rest) = buf.split_at_mut(NONCE_LEN);
+        let (body, tag) = rest.split_at_mut(end - NONCE_LEN);
+        let nonce = XNonce::try_from(&*head).expect("nonce");
+        let tag = (&*tag).try_into().expect("tag");
+        self.aead
+            .decrypt_inout_detached(&nonce, NAME.as_bytes(), body.into(), tag)
+            .expect("open");
+        (buf, end)
+    }
+
+    pub(crate) fn seal(&self, payload: &[u8]) -> String {
+        self.seal_with(payload.len(), |buf| buf.extend_from_slice(payload))
+    }
+
+    /// Returns the decrypted buffer; the plaintext is `[24..len - 16]`.
+    pub(crate) fn open(&self, value: &str) -> Vec<u8> {
+        let (mut buf, end) = self.open_buf(value);
+        buf.truncate(end);
+        buf
+    }
+
+    /// The session's postcard encoding, sealed: any system that seals a
+    /// struct must serialize it.
+    pub(crate) fn seal_session(&self, session: &Session) -> String {
+        self.seal_with(96, |buf| {
+            let out = postcard::to_extend(session, core::mem::take(buf)).expect("postcard");
+            *buf = out;
+        })
+    }
+
+    pub(crate) fn open_session(&self, value: &str) -> Session {
+        let (buf, end) = self.open_buf(value);
+        postcard::from_bytes(&buf[NONCE_LEN..end]).expect("postcard")
+    }
+}
