@@ -4,8 +4,9 @@
 //!
 //! Ids are stable so runs compare over time: `seal/<system>/<size>`,
 //! `open/<system>/<size>` and `seal_open/<system>/session`, with systems
-//! `sealed_session`, `cookie_private` and `floor`, and sizes `session`,
-//! `64`, `256`, `1024`, `3000`.
+//! `sealed_session`, `cookie_private`, `floor` and `floor_v1` (the floor
+//! on as many bytes as a v1 value carries; see `benches/common`), and
+//! sizes `session`, `64`, `256`, `1024`, `3000`.
 //!
 //! ```sh
 //! cargo bench --bench compare
@@ -33,19 +34,23 @@ fn seal(c: &mut Criterion) {
     let codec = common::codec();
     let meta = common::meta(&codec);
     let floor = Floor::new();
+    let floor_v1 = Floor::v1();
     let mut jar = CookieJar::new();
     let s = session();
     let mut group = c.benchmark_group("seal");
 
     group.throughput(Throughput::Elements(1));
     group.bench_function(BenchmarkId::new("sealed_session", SESSION), |b| {
-        b.iter(|| common::ss_seal_session(&codec, black_box(&s)));
+        b.iter(|| common::ss_seal_session(&codec, &meta, black_box(&s)));
     });
     group.bench_function(BenchmarkId::new("cookie_private", SESSION), |b| {
         b.iter(|| jar.seal_session(black_box(&s)));
     });
     group.bench_function(BenchmarkId::new("floor", SESSION), |b| {
         b.iter(|| floor.seal_session(black_box(&s)));
+    });
+    group.bench_function(BenchmarkId::new("floor_v1", SESSION), |b| {
+        b.iter(|| floor_v1.seal_session(black_box(&s)));
     });
 
     for size in SIZES {
@@ -62,6 +67,9 @@ fn seal(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("floor", size), |b| {
             b.iter(|| floor.seal(black_box(p.as_bytes())));
         });
+        group.bench_function(BenchmarkId::new("floor_v1", size), |b| {
+            b.iter(|| floor_v1.seal(black_box(p.as_bytes())));
+        });
     }
     group.finish();
 }
@@ -70,12 +78,13 @@ fn open(c: &mut Criterion) {
     let codec = common::codec();
     let meta = common::meta(&codec);
     let floor = Floor::new();
+    let floor_v1 = Floor::v1();
     let mut jar = CookieJar::new();
     let s = session();
     let mut group = c.benchmark_group("open");
 
     group.throughput(Throughput::Elements(1));
-    let value = common::ss_seal_session(&codec, &s);
+    let value = common::ss_seal_session(&codec, &meta, &s);
     group.bench_function(BenchmarkId::new("sealed_session", SESSION), |b| {
         b.iter(|| common::ss_open_session(&codec, black_box(&value)));
     });
@@ -86,6 +95,10 @@ fn open(c: &mut Criterion) {
     let value = floor.seal_session(&s);
     group.bench_function(BenchmarkId::new("floor", SESSION), |b| {
         b.iter(|| floor.open_session(black_box(&value)));
+    });
+    let value = floor_v1.seal_session(&s);
+    group.bench_function(BenchmarkId::new("floor_v1", SESSION), |b| {
+        b.iter(|| floor_v1.open_session(black_box(&value)));
     });
 
     for size in SIZES {
@@ -103,12 +116,17 @@ fn open(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("floor", size), |b| {
             b.iter(|| floor.open(black_box(&value)));
         });
+        let value = floor_v1.seal(p.as_bytes());
+        group.bench_function(BenchmarkId::new("floor_v1", size), |b| {
+            b.iter(|| floor_v1.open(black_box(&value)));
+        });
     }
     group.finish();
 }
 
 fn seal_open(c: &mut Criterion) {
     let codec = common::codec();
+    let meta = common::meta(&codec);
     let floor = Floor::new();
     let mut jar = CookieJar::new();
     let s = session();
@@ -117,7 +135,7 @@ fn seal_open(c: &mut Criterion) {
 
     group.bench_function(BenchmarkId::new("sealed_session", SESSION), |b| {
         b.iter(|| {
-            let value = common::ss_seal_session(&codec, black_box(&s));
+            let value = common::ss_seal_session(&codec, &meta, black_box(&s));
             common::ss_open_session(&codec, &value)
         });
     });

@@ -7,7 +7,7 @@
 //!     target/release/deps/ops-* seal sealed_session 256 10000
 //! ```
 //!
-//! Arguments: `seal|open|seal_open`, `sealed_session|cookie_private|floor`,
+//! Arguments: `seal|open|seal_open`, `sealed_session|cookie_private|floor|floor_v1`,
 //! `session|64|256|1024|3000`, and the number of iterations. Divide the
 //! instructions reported by the number of iterations.
 //! `tools/callgrind_table.sh` runs every combination.
@@ -43,8 +43,7 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let usage =
-        "usage: ops seal|open|seal_open sealed_session|cookie_private|floor session|SIZE [ITERS]";
+    let usage = "usage: ops seal|open|seal_open sealed_session|cookie_private|floor|floor_v1 session|SIZE [ITERS]";
     let [op, system, size, rest @ ..] = args.as_slice() else {
         eprintln!("{usage}");
         std::process::exit(2);
@@ -67,7 +66,7 @@ fn main() {
             let meta = common::meta(&codec);
             let seal = || match raw {
                 Some(p) => common::ss_seal_raw(&codec, &meta, p.as_bytes()),
-                None => common::ss_seal_session(&codec, &s),
+                None => common::ss_seal_session(&codec, &meta, &s),
             };
             let open = |v: &str| match raw {
                 Some(_) => {
@@ -113,8 +112,12 @@ fn main() {
                 }),
             }
         }
-        "floor" => {
-            let floor = Floor::new();
+        "floor" | "floor_v1" => {
+            let floor = if system == "floor" {
+                Floor::new()
+            } else {
+                Floor::v1()
+            };
             let seal = || match raw {
                 Some(p) => floor.seal(p.as_bytes()),
                 None => floor.seal_session(&s),

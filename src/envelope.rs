@@ -1,8 +1,7 @@
 //! The v1 wire format as bytes: `version | key id | nonce | ciphertext | tag`,
 //! written as base64url without padding. See `docs/FORMAT.md`.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use zeroize::Zeroize as _;
 
 use crate::aead::{Cipher, NONCE_LEN, TAG_LEN};
@@ -22,6 +21,23 @@ const _: () = assert!(
     OVERHEAD <= 48,
     "issue #2 caps the fixed overhead at 48 bytes"
 );
+
+/// The base64url engine, strict in both builds: no padding, and non-zero
+/// trailing bits refused.
+#[cfg(not(feature = "simd-base64"))]
+fn base64url() -> &'static impl Engine {
+    &base64::engine::general_purpose::URL_SAFE_NO_PAD
+}
+
+/// The base64url engine, strict in both builds: no padding, and non-zero
+/// trailing bits refused. With `simd-base64`, AVX2 or NEON when the CPU
+/// has it (detected once), else the portable code.
+#[cfg(feature = "simd-base64")]
+fn base64url() -> &'static impl Engine {
+    use base64::engine::{Simd, general_purpose::NO_PAD};
+    static ENGINE: std::sync::LazyLock<Simd> = std::sync::LazyLock::new(|| Simd::url_safe(NO_PAD));
+    &*ENGINE
+}
 
 /// The number of base64url characters (no padding) that encode `n` bytes.
 pub(crate) const fn encoded_len(n: usize) -> usize {
@@ -91,7 +107,7 @@ impl Sealing {
         let mut nonce = [0u8; NONCE_LEN];
         nonce.copy_from_slice(&head[HEADER_LEN..]);
         tag.copy_from_slice(&cipher.seal(&nonce, aad, body)?);
-        let value = URL_SAFE_NO_PAD.encode(buf.as_slice());
+        let value = base64url().encode(buf.as_slice());
         drop(core::mem::take(buf));
         Ok(value)
     }
@@ -115,7 +131,7 @@ impl Untrusted {
             return Err(Error::with(ErrorKind::Malformed, "value too short"));
         }
         let bytes = SecretBytes(
-            URL_SAFE_NO_PAD
+            base64url()
                 .decode(value)
                 .map_err(|_| Error::with(ErrorKind::Malformed, "not canonical base64url"))?,
         );

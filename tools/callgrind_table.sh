@@ -15,7 +15,7 @@ ops=${1:-"seal open seal_open"}
 systems=${2:-"sealed_session cookie_private floor"}
 sizes=${3:-"session 64 256 1024 3000"}
 iters=${ITERS:-2000}
-exe=$(cargo bench --bench ops --no-run 2>&1 | sed -n 's/.*Executable.*(\(.*\))/\1/p' | tail -1)
+exe=$(cargo bench --bench ops --no-run ${FEATURES:+--features "$FEATURES"} 2>&1 | sed -n 's/.*Executable.*(\(.*\))/\1/p' | tail -1)
 [ -x "$exe" ] || { echo "could not build benches/ops.rs" >&2; exit 1; }
 printf '%-10s %-15s %8s %12s\n' op system size instr/op
 for op in $ops; do
