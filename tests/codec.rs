@@ -123,7 +123,9 @@ fn every_single_bit_flip_is_refused() {
 #[test]
 fn characters_outside_the_alphabet_are_malformed_anywhere() {
     let c = codec(ring(1, 1));
-    let value = c.reseal_raw(&c.new_session(None).unwrap(), &[b'x'; 300]).unwrap();
+    let value = c
+        .reseal_raw(&c.new_session(None).unwrap(), &[b'x'; 300])
+        .unwrap();
     for i in 0..value.len() {
         for bad in ['=', '+', '/', ' ', '.', '\n', '\0', '\u{7f}', 'é'] {
             let mut tampered = value.clone();

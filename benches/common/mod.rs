@@ -1,5 +1,5 @@
-//! Fixtures shared by the benches: the three systems compared, with the
-//! same key material shape, cookie name and payload bytes.
+//! Fixtures shared by the benches: the systems compared, with the same
+//! cookie name and payload bytes.
 //!
 //! - `sealed_session`: this crate, through its public API.
 //! - `cookie_private`: the `cookie` crate's `PrivateJar` (AES-256-GCM,
@@ -7,19 +7,17 @@
 //! - `floor`: the least any XChaCha20-Poly1305 cookie can do: a fresh
 //!   random nonce, the AEAD over the payload with the cookie name as
 //!   associated data, and base64url. Same AEAD crate and backend flags as
-//!   this crate, and a nonce source of the same design as this crate's
-//!   (a thread-local ChaCha generator seeded from the operating system,
-//!   re-seeded when the process id changes).
+//!   this crate, the same base64 engine, and the same nonce source (one
+//!   draw from the operating system per seal).
+//! - `floor_v1`: the floor on as many bytes as a v1 value carries (see
+//!   [`Floor::v1`]).
 
 // Each bench uses a different part of this module.
 #![allow(dead_code)]
 
-use std::cell::RefCell;
-
 use base64::Engine;
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use rand_core::{Rng as _, SeedableRng as _};
 use sealed_session::{KeyId, Keyring, SessionCodec, SessionMeta};
 use serde::{Deserialize, Serialize};
 
@@ -192,37 +190,11 @@ fn base64url() -> &'static impl Engine {
 const NONCE_LEN: usize = 24;
 const TAG_LEN: usize = 16;
 
-thread_local! {
-    static FLOOR_RNG: RefCell<Option<(u32, chacha20::ChaCha12Rng)>> = const { RefCell::new(None) };
-}
-
-/// A nonce from a thread-local ChaCha12 generator seeded from the
-/// operating system and re-seeded when the process id changes: the same
-/// design, and the same cost, as this crate's nonce source.
+/// A nonce as this crate draws it: 24 bytes from the operating system.
 fn floor_nonce() -> [u8; NONCE_LEN] {
-    static OS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    if *OS.get_or_init(|| std::env::var("FLOOR_NONCE").is_ok_and(|v| v == "os")) {
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).expect("os");
-        return nonce;
-    }
-    let pid = std::process::id();
-    FLOOR_RNG.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let rng = match &mut *slot {
-            Some((seeded_by, rng)) if *seeded_by == pid => rng,
-            other => {
-                let mut seed = [0u8; 32];
-                getrandom::fill(&mut seed).expect("os rng");
-                &mut other
-                    .insert((pid, chacha20::ChaCha12Rng::from_seed(seed)))
-                    .1
-            }
-        };
-        let mut nonce = [0u8; NONCE_LEN];
-        rng.fill_bytes(&mut nonce);
-        nonce
-    })
+    let mut nonce = [0u8; NONCE_LEN];
+    getrandom::fill(&mut nonce).expect("os rng");
+    nonce
 }
 
 pub(crate) struct Floor {
