@@ -128,6 +128,7 @@ fn seal_open(c: &mut Criterion) {
     let codec = common::codec();
     let meta = common::meta(&codec);
     let floor = Floor::new();
+    let floor_v1 = Floor::v1();
     let mut jar = CookieJar::new();
     let s = session();
     let mut group = c.benchmark_group("seal_open");
@@ -145,12 +146,14 @@ fn seal_open(c: &mut Criterion) {
             jar.get_session()
         });
     });
-    group.bench_function(BenchmarkId::new("floor", SESSION), |b| {
-        b.iter(|| {
-            let value = floor.seal_session(black_box(&s));
-            floor.open_session(&value)
+    for (name, floor) in [("floor", &floor), ("floor_v1", &floor_v1)] {
+        group.bench_function(BenchmarkId::new(name, SESSION), |b| {
+            b.iter(|| {
+                let value = floor.seal_session(black_box(&s));
+                floor.open_session(&value)
+            });
         });
-    });
+    }
     group.finish();
 }
 

@@ -82,9 +82,10 @@ pub(crate) struct Sealing {
 
 impl Sealing {
     pub(crate) fn new(key_id: KeyId, nonce: &[u8; NONCE_LEN], plaintext_len: usize) -> Self {
-        let mut bytes = vec![0u8; OVERHEAD + plaintext_len];
-        bytes[..HEADER_LEN].copy_from_slice(&header(key_id));
-        bytes[HEADER_LEN..BODY].copy_from_slice(nonce);
+        let mut bytes = Vec::with_capacity(OVERHEAD + plaintext_len);
+        bytes.extend_from_slice(&header(key_id));
+        bytes.extend_from_slice(nonce);
+        bytes.resize(OVERHEAD + plaintext_len, 0);
         Self {
             bytes: SecretBytes(bytes),
         }
@@ -130,11 +131,12 @@ impl Untrusted {
         if value.len() < MIN_ENCODED_LEN {
             return Err(Error::with(ErrorKind::Malformed, "value too short"));
         }
-        let bytes = SecretBytes(
-            base64url()
-                .decode(value)
-                .map_err(|_| Error::with(ErrorKind::Malformed, "not canonical base64url"))?,
-        );
+        let mut bytes = SecretBytes(Vec::with_capacity(base64::decoded_len_estimate(
+            value.len(),
+        )));
+        base64url()
+            .decode_vec(value, &mut bytes.0)
+            .map_err(|_| Error::with(ErrorKind::Malformed, "not canonical base64url"))?;
         if bytes.0[0] != VERSION {
             return Err(Error::with(ErrorKind::Malformed, "unknown format version"));
         }

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Prints the comparison table from the last `cargo bench --bench compare`.
+"""Prints the comparison tables from the last `cargo bench --bench compare`.
 
-Reads criterion's estimates under target/criterion (the median of each
-benchmark) and prints a Markdown table: sizes down, systems across, seal and
-open, with this crate's cost relative to the floor.
+Reads criterion's estimates under target/criterion (or $CARGO_TARGET_DIR;
+the median of each benchmark) and prints Markdown tables, one for seal and
+one for open: sizes down, systems across, and this crate's time relative to
+the floor and to the floor on v1-sized values.
 
     cargo bench --bench compare && python3 tools/bench_table.py
 """
@@ -17,7 +18,7 @@ ROOT = os.path.join(
     or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "target"),
     "criterion",
 )
-SYSTEMS = ["sealed_session", "cookie_private", "floor"]
+SYSTEMS = ["sealed_session", "cookie_private", "floor", "floor_v1"]
 SIZES = ["session", "64", "256", "1024", "3000"]
 
 
@@ -45,23 +46,22 @@ def ratio(ours, floor):
 def main():
     if not os.path.isdir(ROOT):
         sys.exit("no target/criterion: run `cargo bench --bench compare` first")
-    head = ["payload"]
     for op in ("seal", "open"):
-        head += [f"{op}: {s}" for s in SYSTEMS] + [f"{op}: ours vs floor"]
-    print("| " + " | ".join(head) + " |")
-    print("|" + "---|" * len(head))
-    for size in SIZES:
-        row = ["typical session" if size == "session" else f"{size} B"]
-        for op in ("seal", "open"):
+        head = [op] + SYSTEMS + ["ours / floor", "ours / floor_v1"]
+        print("| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for size in SIZES:
             values = [median_ns(op, s, size) for s in SYSTEMS]
-            row += [fmt(v) for v in values] + [ratio(values[0], values[2])]
-        print("| " + " | ".join(row) + " |")
+            label = "typical session" if size == "session" else f"{size} B"
+            cells = [fmt(v) for v in values]
+            cells += [ratio(values[0], values[2]), ratio(values[0], values[3])]
+            print("| " + " | ".join([label] + cells) + " |")
+        print()
     both = [median_ns("seal_open", s, "session") for s in SYSTEMS]
     if any(v is not None for v in both):
-        print()
-        print("| seal + open, typical session | " + " | ".join(SYSTEMS) + " |")
-        print("|---|---|---|---|")
-        print("| median | " + " | ".join(fmt(v) for v in both) + " |")
+        print("| seal + open | " + " | ".join(SYSTEMS) + " |")
+        print("|" + "---|" * (len(SYSTEMS) + 1))
+        print("| typical session | " + " | ".join(fmt(v) for v in both) + " |")
 
 
 if __name__ == "__main__":
