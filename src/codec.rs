@@ -318,21 +318,25 @@ impl SessionCodec {
 
     fn fresh(&self, now: u64, kind: SealKind, subject: Option<String>) -> Result<SessionMeta> {
         Ok(SessionMeta {
-            claims: self.new_claims(now, kind, subject, &SessionId::random()?.0),
+            claims: self.new_claims(now, kind, subject, SessionId::random()?.0),
             key_id: self.slots[0].id,
             opened: false,
         })
     }
 
-    fn new_claims(&self, now: u64, kind: SealKind, subject: Option<String>, sid: &[u8]) -> Claims {
+    fn new_claims(
+        &self,
+        now: u64,
+        kind: SealKind,
+        subject: Option<String>,
+        sid: [u8; SESSION_ID_LEN],
+    ) -> Claims {
         let window = match kind {
             SealKind::Session => self.lifetime.absolute,
             SealKind::SingleUse => self.lifetime.single_use_window,
         };
-        let mut id = [0u8; SESSION_ID_LEN];
-        id.copy_from_slice(sid);
         Claims {
-            sid: id,
+            sid,
             created: now,
             sealed: now,
             expires: now.saturating_add(secs(window)),
@@ -355,9 +359,10 @@ impl SessionCodec {
         let now = unix_seconds(self.clock.now());
         let mut random = [0u8; SESSION_ID_LEN + NONCE_LEN];
         crate::random::fill(&mut random)?;
-        let (sid, nonce) = random.split_at(SESSION_ID_LEN);
+        let sid = core::array::from_fn(|i| random[i]);
+        let nonce = core::array::from_fn(|i| random[SESSION_ID_LEN + i]);
         let claims = self.new_claims(now, SealKind::Session, None, sid);
-        self.seal_with_nonce(nonce, &claims, &Value(data))
+        self.seal_with_nonce(&nonce, &claims, &Value(data))
     }
 
     /// Seals `data` for the session `meta` (from [`SessionCodec::open`],
@@ -434,7 +439,12 @@ impl SessionCodec {
     /// The deterministic seal path behind [`SessionCodec::seal`]; the nonce
     /// is the caller's, so this stays private (tests and vectors only).
     /// The size is checked before any plaintext is written.
-    fn seal_with_nonce(&self, nonce: &[u8], claims: &Claims, data: &impl Data) -> Result<String> {
+    fn seal_with_nonce(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        claims: &Claims,
+        data: &impl Data,
+    ) -> Result<String> {
         let slot = &self.slots[0];
         let plaintext_len = payload::encoded_len(claims, data)?;
         let encoded = envelope::encoded_len(envelope::OVERHEAD + plaintext_len);
@@ -444,9 +454,7 @@ impl SessionCodec {
                 self.name.len() + self.max_value_len,
             ));
         }
-        let mut nonce_bytes = [0u8; NONCE_LEN];
-        nonce_bytes.copy_from_slice(nonce);
-        let mut sealing = Sealing::new(slot.id, &nonce_bytes, plaintext_len);
+        let mut sealing = Sealing::new(slot.id, nonce, plaintext_len);
         payload::encode_into(claims, data, sealing.plaintext_mut())?;
         sealing.seal(&slot.cipher, &slot.aad)
     }

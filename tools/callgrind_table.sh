@@ -4,6 +4,7 @@
 #
 #   tools/callgrind_table.sh                     # the default build
 #   RUSTFLAGS='-C target-cpu=x86-64-v3' tools/callgrind_table.sh
+#   FEATURES=simd-base64 tools/callgrind_table.sh
 #
 # Optional arguments narrow the run: OPS SYSTEMS SIZES (space-separated
 # lists in quotes), e.g. tools/callgrind_table.sh "seal" "floor" "64 256".
