@@ -9,16 +9,16 @@ use time::OffsetDateTime;
 
 use crate::aead::{Cipher, NONCE_LEN};
 use crate::clock::{Clock, SystemClock, from_unix_seconds, unix_seconds};
-use crate::envelope::{self, Untrusted};
+use crate::envelope::{self, Plaintext, Sealing, Untrusted};
 use crate::error::{Error, ErrorKind, Result};
 use crate::grammar::is_token;
 use crate::key::KeyId;
 use crate::keyring::Keyring;
 use crate::lifetime::{Lifetime, secs};
-use crate::payload::{self, Claims};
+use crate::payload::{self, Claims, Data, RawPayload, Value};
 use crate::replay::ReplayGuard;
 use crate::revocation::Revocation;
-use crate::session::{SealKind, SessionId, SessionMeta};
+use crate::session::{SESSION_ID_LEN, SealKind, SessionId, SessionMeta};
 
 /// The default cookie name: the `__Host-` prefix makes browsers require
 /// Secure, `Path=/` and no Domain (RFC 6265bis §4.1.3.2).
@@ -320,23 +320,33 @@ impl SessionCodec {
     }
 
     fn fresh(&self, now: u64, kind: SealKind, subject: Option<String>) -> Result<SessionMeta> {
+        Ok(SessionMeta {
+            claims: self.new_claims(now, kind, subject, SessionId::random()?.0),
+            key_id: self.slots[0].id,
+            opened: false,
+        })
+    }
+
+    fn new_claims(
+        &self,
+        now: u64,
+        kind: SealKind,
+        subject: Option<String>,
+        sid: [u8; SESSION_ID_LEN],
+    ) -> Claims {
         let window = match kind {
             SealKind::Session => self.lifetime.absolute,
             SealKind::SingleUse => self.lifetime.single_use_window,
         };
-        Ok(SessionMeta {
-            claims: Claims {
-                sid: SessionId::random()?.0,
-                created: now,
-                sealed: now,
-                expires: now.saturating_add(secs(window)),
-                generation: 0,
-                kind: Claims::kind_byte(kind),
-                subject,
-            },
-            key_id: self.slots[0].id,
-            opened: false,
-        })
+        Claims {
+            sid,
+            created: now,
+            sealed: now,
+            expires: now.saturating_add(secs(window)),
+            generation: 0,
+            kind: Claims::kind_byte(kind),
+            subject,
+        }
     }
 
     /// Seals `data` as a new session (no subject) and returns the cookie
@@ -347,8 +357,15 @@ impl SessionCodec {
     /// [`SessionCodec::max_value_len`]; [`ErrorKind::PayloadMismatch`] if
     /// `data` does not serialize; [`ErrorKind::Rng`] if the generator fails.
     pub fn seal<T: Serialize + ?Sized>(&self, data: &T) -> Result<String> {
-        let meta = self.new_session(None)?;
-        self.reseal(&meta, data)
+        // What `new_session(None)` then `reseal` do, with one clock read
+        // and one draw from the generator for both the id and the nonce.
+        let now = unix_seconds(self.clock.now());
+        let mut random = [0u8; SESSION_ID_LEN + NONCE_LEN];
+        crate::random::fill(&mut random)?;
+        let sid = core::array::from_fn(|i| random[i]);
+        let nonce = core::array::from_fn(|i| random[SESSION_ID_LEN + i]);
+        let claims = self.new_claims(now, SealKind::Session, None, sid);
+        self.seal_with_nonce(&nonce, &claims, &Value(data))
     }
 
     /// Seals `data` for the session `meta` (from [`SessionCodec::open`],
@@ -361,6 +378,10 @@ impl SessionCodec {
     /// # Errors
     /// As for [`SessionCodec::seal`].
     pub fn reseal<T: Serialize + ?Sized>(&self, meta: &SessionMeta, data: &T) -> Result<String> {
+        self.reseal_data(meta, &Value(data))
+    }
+
+    fn reseal_data(&self, meta: &SessionMeta, data: &impl Data) -> Result<String> {
         let now = unix_seconds(self.clock.now());
         let mut claims = meta.claims.clone();
         claims.sealed = now.max(claims.created);
@@ -398,13 +419,13 @@ impl SessionCodec {
         }
         let now = unix_seconds(self.clock.now());
         let meta = self.fresh(now, SealKind::SingleUse, None)?;
-        self.seal_claims(&meta.claims, data)
+        self.seal_claims(&meta.claims, &Value(data))
     }
 
-    fn seal_claims<T: Serialize + ?Sized>(&self, claims: &Claims, data: &T) -> Result<String> {
+    fn seal_claims(&self, claims: &Claims, data: &impl Data) -> Result<String> {
         let mut nonce = [0u8; NONCE_LEN];
         crate::random::fill(&mut nonce)?;
-        self.seal_with_nonce(&nonce, |buf| payload::encode(claims, data, buf))
+        self.seal_with_nonce(&nonce, claims, data)
     }
 
     /// Seals `payload` verbatim as the app's data for the session `meta`,
@@ -415,27 +436,30 @@ impl SessionCodec {
     /// # Errors
     /// As for [`SessionCodec::seal`].
     pub fn reseal_raw(&self, meta: &SessionMeta, payload: &[u8]) -> Result<String> {
-        self.reseal(meta, &RawPayload(payload))
+        self.reseal_data(meta, &RawPayload(payload))
     }
 
     /// The deterministic seal path behind [`SessionCodec::seal`]; the nonce
     /// is the caller's, so this stays private (tests and vectors only).
+    /// The size is checked before any plaintext is written.
     fn seal_with_nonce(
         &self,
         nonce: &[u8; NONCE_LEN],
-        encode: impl FnOnce(Vec<u8>) -> Result<Vec<u8>>,
+        claims: &Claims,
+        data: &impl Data,
     ) -> Result<String> {
         let slot = &self.slots[0];
-        let buf = envelope::start(slot.id, nonce, 64);
-        let buf = encode(buf)?;
-        let encoded = envelope::encoded_len(buf.len() + crate::aead::TAG_LEN);
+        let plaintext_len = payload::encoded_len(claims, data)?;
+        let encoded = envelope::encoded_len(envelope::OVERHEAD + plaintext_len);
         if encoded > self.max_value_len {
             return Err(Error::too_large(
                 self.name.len() + encoded,
                 self.name.len() + self.max_value_len,
             ));
         }
-        envelope::seal(&slot.cipher, &slot.aad, buf)
+        let mut sealing = Sealing::new(slot.id, nonce, plaintext_len);
+        payload::encode_into(claims, data, sealing.plaintext_mut())?;
+        sealing.seal(&slot.cipher, &slot.aad)
     }
 
     /// Opens a cookie value.
@@ -449,7 +473,9 @@ impl SessionCodec {
     /// # Errors
     /// Every error means "no session"; [`Error::kind`] says why, for logs.
     pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>> {
-        self.open_with(value, payload::decode_data::<T>)
+        self.open_with(value, |plaintext, start| {
+            payload::decode_data::<T>(&plaintext.as_slice()[start..])
+        })
     }
 
     /// Opens a cookie value like [`SessionCodec::open`], but returns the
@@ -459,13 +485,15 @@ impl SessionCodec {
     /// As for [`SessionCodec::open`], except
     /// [`ErrorKind::PayloadMismatch`], which cannot occur.
     pub fn open_raw(&self, value: &str) -> Result<Opened<Vec<u8>>> {
-        self.open_with(value, |bytes| Ok(bytes.to_vec()))
+        self.open_with(value, |plaintext, start| Ok(plaintext.into_tail(start)))
     }
 
+    /// Opens `value`; `decode` turns the authenticated plaintext, whose
+    /// app's data starts at the given offset, into the app's data.
     fn open_with<T>(
         &self,
         value: &str,
-        decode: impl FnOnce(&[u8]) -> Result<T>,
+        decode: impl FnOnce(Plaintext, usize) -> Result<T>,
     ) -> Result<Opened<T>> {
         let untrusted = Untrusted::decode(value, self.max_value_len)?;
         let key_id = untrusted.key_id();
@@ -477,6 +505,7 @@ impl SessionCodec {
             .ok_or_else(|| Error::new(ErrorKind::Unauthenticated))?;
         let plaintext = untrusted.open(&slot.cipher, &slot.aad)?;
         let (claims, data) = payload::decode_claims(plaintext.as_slice())?;
+        let data_start = plaintext.as_slice().len() - data.len();
         let now_time = self.clock.now();
         let now = unix_seconds(now_time);
         let verdict = self.lifetime.check(&claims, now)?;
@@ -491,7 +520,7 @@ impl SessionCodec {
         {
             return Err(Error::new(ErrorKind::Revoked).for_session(id));
         }
-        let data = decode(data)?;
+        let data = decode(plaintext, data_start)?;
         self.check_replay(&meta, now)?;
         let reseal = if meta.kind() == SealKind::SingleUse {
             None
@@ -606,26 +635,6 @@ impl fmt::Debug for SessionCodecBuilder {
     }
 }
 
-/// Bytes that serialize verbatim, as if they were already the postcard
-/// encoding of the app's data.
-pub(crate) struct RawPayload<'a>(pub(crate) &'a [u8]);
-
-impl Serialize for RawPayload<'_> {
-    fn serialize<S: serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> core::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeTuple;
-        // A tuple of u8 is written by postcard as the bytes themselves,
-        // with no length prefix.
-        let mut tuple = serializer.serialize_tuple(self.0.len())?;
-        for byte in self.0 {
-            tuple.serialize_element(byte)?;
-        }
-        tuple.end()
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod testing {
     //! The deterministic seal path, for the vectors and tamper tests.
@@ -682,13 +691,13 @@ pub(crate) mod testing {
     }
 
     impl SessionCodec {
-        pub(crate) fn seal_fixed<T: Serialize + ?Sized>(
+        pub(crate) fn seal_fixed(
             &self,
             nonce: &[u8; NONCE_LEN],
             claims: &Claims,
-            data: &T,
+            data: &RawPayload<'_>,
         ) -> Result<String> {
-            self.seal_with_nonce(nonce, |buf| payload::encode(claims, data, buf))
+            self.seal_with_nonce(nonce, claims, data)
         }
     }
 }

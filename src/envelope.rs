@@ -1,9 +1,8 @@
 //! The v1 wire format as bytes: `version | key id | nonce | ciphertext | tag`,
 //! written as base64url without padding. See `docs/FORMAT.md`.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use zeroize::Zeroizing;
+use base64::Engine;
+use zeroize::Zeroize as _;
 
 use crate::aead::{Cipher, NONCE_LEN, TAG_LEN};
 use crate::error::{Error, ErrorKind, Result};
@@ -22,6 +21,23 @@ const _: () = assert!(
     OVERHEAD <= 48,
     "issue #2 caps the fixed overhead at 48 bytes"
 );
+
+/// The base64url engine, strict in both builds: no padding, and non-zero
+/// trailing bits refused.
+#[cfg(not(feature = "simd-base64"))]
+fn base64url() -> &'static impl Engine {
+    &base64::engine::general_purpose::URL_SAFE_NO_PAD
+}
+
+/// The base64url engine, strict in both builds: no padding, and non-zero
+/// trailing bits refused. With `simd-base64`, AVX2 or NEON when the CPU
+/// has it (detected once), else the portable code.
+#[cfg(feature = "simd-base64")]
+fn base64url() -> &'static impl Engine {
+    use base64::engine::{Simd, general_purpose::NO_PAD};
+    static ENGINE: std::sync::LazyLock<Simd> = std::sync::LazyLock::new(|| Simd::url_safe(NO_PAD));
+    &*ENGINE
+}
 
 /// The number of base64url characters (no padding) that encode `n` bytes.
 pub(crate) const fn encoded_len(n: usize) -> usize {
@@ -54,32 +70,54 @@ fn header(key_id: KeyId) -> [u8; HEADER_LEN] {
     [VERSION, id[0], id[1], id[2], id[3]]
 }
 
-/// A buffer that already holds the header and nonce; the caller appends the
-/// plaintext and then calls [`seal`].
-pub(crate) fn start(key_id: KeyId, nonce: &[u8; NONCE_LEN], capacity: usize) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(OVERHEAD + capacity);
-    buf.extend_from_slice(&header(key_id));
-    buf.extend_from_slice(nonce);
-    buf
+/// An envelope being sealed: header and nonce written, then room for
+/// exactly the plaintext and the tag. The buffer is sized once and never
+/// grows, so no copy of the plaintext is left behind by a reallocation; if
+/// it is dropped before [`Sealing::seal`] encrypts it (an error, or a panic
+/// in the app's `Serialize`), the plaintext is wiped.
+#[derive(Debug)]
+pub(crate) struct Sealing {
+    bytes: SecretBytes,
 }
 
-/// Encrypts the plaintext that follows the header and nonce in `buf`,
-/// appends the tag and returns the base64url text. The plaintext copy in
-/// `buf` is overwritten by ciphertext, and `buf` is zeroized when dropped.
-pub(crate) fn seal(cipher: &Cipher, aad: &[u8], buf: Vec<u8>) -> Result<String> {
-    let mut buf = Zeroizing::new(buf);
-    let (head, body) = buf.split_at_mut(BODY);
-    let mut nonce = [0u8; NONCE_LEN];
-    nonce.copy_from_slice(&head[HEADER_LEN..]);
-    let tag = cipher.seal(&nonce, aad, body)?;
-    buf.extend_from_slice(&tag);
-    Ok(URL_SAFE_NO_PAD.encode(buf.as_slice()))
+impl Sealing {
+    pub(crate) fn new(key_id: KeyId, nonce: &[u8; NONCE_LEN], plaintext_len: usize) -> Self {
+        let mut bytes = Vec::with_capacity(OVERHEAD + plaintext_len);
+        bytes.extend_from_slice(&header(key_id));
+        bytes.extend_from_slice(nonce);
+        bytes.resize(OVERHEAD + plaintext_len, 0);
+        Self {
+            bytes: SecretBytes(bytes),
+        }
+    }
+
+    /// Where the plaintext goes, `plaintext_len` bytes.
+    pub(crate) fn plaintext_mut(&mut self) -> &mut [u8] {
+        let end = self.bytes.0.len() - TAG_LEN;
+        &mut self.bytes.0[BODY..end]
+    }
+
+    /// Encrypts the plaintext in place, writes the tag and returns the
+    /// base64url text. What is left in the buffer is the value itself, so
+    /// it is freed without wiping.
+    pub(crate) fn seal(mut self, cipher: &Cipher, aad: &[u8]) -> Result<String> {
+        let buf = &mut self.bytes.0;
+        let end = buf.len() - TAG_LEN;
+        let (head, rest) = buf.split_at_mut(BODY);
+        let (body, tag) = rest.split_at_mut(end - BODY);
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce.copy_from_slice(&head[HEADER_LEN..]);
+        tag.copy_from_slice(&cipher.seal(&nonce, aad, body)?);
+        let value = base64url().encode(buf.as_slice());
+        drop(core::mem::take(buf));
+        Ok(value)
+    }
 }
 
 /// A decoded value whose tag has not been checked yet.
 #[derive(Debug)]
 pub(crate) struct Untrusted {
-    bytes: Zeroizing<Vec<u8>>,
+    bytes: SecretBytes,
 }
 
 impl Untrusted {
@@ -93,12 +131,13 @@ impl Untrusted {
         if value.len() < MIN_ENCODED_LEN {
             return Err(Error::with(ErrorKind::Malformed, "value too short"));
         }
-        let bytes = Zeroizing::new(
-            URL_SAFE_NO_PAD
-                .decode(value)
-                .map_err(|_| Error::with(ErrorKind::Malformed, "not canonical base64url"))?,
-        );
-        if bytes[0] != VERSION {
+        let mut bytes = SecretBytes(Vec::with_capacity(base64::decoded_len_estimate(
+            value.len(),
+        )));
+        base64url()
+            .decode_vec(value, &mut bytes.0)
+            .map_err(|_| Error::with(ErrorKind::Malformed, "not canonical base64url"))?;
+        if bytes.0[0] != VERSION {
             return Err(Error::with(ErrorKind::Malformed, "unknown format version"));
         }
         Ok(Self { bytes })
@@ -107,15 +146,15 @@ impl Untrusted {
     /// The key id from the header.
     pub(crate) fn key_id(&self) -> KeyId {
         let mut id = [0u8; 4];
-        id.copy_from_slice(&self.bytes[1..HEADER_LEN]);
+        id.copy_from_slice(&self.bytes.0[1..HEADER_LEN]);
         KeyId(u32::from_be_bytes(id))
     }
 
     /// Authenticates with `cipher` and `aad` (which must be the associated
     /// data for [`Self::key_id`]) and returns the plaintext.
     pub(crate) fn open(mut self, cipher: &Cipher, aad: &[u8]) -> Result<Plaintext> {
-        let len = self.bytes.len();
-        let (head, rest) = self.bytes.split_at_mut(BODY);
+        let len = self.bytes.0.len();
+        let (head, rest) = self.bytes.0.split_at_mut(BODY);
         let (body, tag) = rest.split_at_mut(len - BODY - TAG_LEN);
         let mut nonce = [0u8; NONCE_LEN];
         nonce.copy_from_slice(&head[HEADER_LEN..]);
@@ -129,15 +168,52 @@ impl Untrusted {
     }
 }
 
-/// Authenticated plaintext; zeroized on drop.
+/// Authenticated plaintext; wiped on drop.
 #[derive(Debug)]
 pub(crate) struct Plaintext {
-    bytes: Zeroizing<Vec<u8>>,
+    bytes: SecretBytes,
     end: usize,
 }
 
 impl Plaintext {
     pub(crate) fn as_slice(&self) -> &[u8] {
-        &self.bytes[BODY..self.end]
+        &self.bytes.0[BODY..self.end]
+    }
+
+    /// The plaintext bytes from `start` on, as a vector that reuses this
+    /// buffer (no second allocation); everything else in it is wiped first.
+    pub(crate) fn into_tail(mut self, start: usize) -> Vec<u8> {
+        let from = BODY + start.min(self.end - BODY);
+        let len = self.end - from;
+        let mut bytes = core::mem::take(&mut self.bytes.0);
+        bytes.copy_within(from..self.end, 0);
+        bytes[len..].zeroize();
+        bytes.truncate(len);
+        bytes
+    }
+}
+
+/// Bytes that may hold plaintext: wiped, spare capacity included, on drop.
+///
+/// `Zeroizing<Vec<u8>>` would do the same one volatile byte store at a
+/// time (zeroize 1.9 wipes a `Vec`'s elements through an iterator); a
+/// byte slice is wiped with one fill and an optimization barrier.
+#[derive(Debug, Default)]
+struct SecretBytes(Vec<u8>);
+
+impl Drop for SecretBytes {
+    fn drop(&mut self) {
+        // Empty ranges are skipped, not only for speed: a zero-length wipe
+        // still calls `memset`, and glibc's AVX-512 `memset` then issues a
+        // fully masked store, which at the dangling address of an empty
+        // `Vec` takes a microcode assist (about 100 ns on the machine of
+        // docs/PERFORMANCE.md).
+        if !self.0.is_empty() {
+            self.0.as_mut_slice().zeroize();
+        }
+        let spare = self.0.spare_capacity_mut();
+        if !spare.is_empty() {
+            spare.zeroize();
+        }
     }
 }

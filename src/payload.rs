@@ -48,20 +48,76 @@ impl Claims {
     }
 }
 
-/// Appends the postcard encoding of `claims` then `data` to `out`.
-pub(crate) fn encode<T: Serialize + ?Sized>(
-    claims: &Claims,
-    data: &T,
-    out: Vec<u8>,
-) -> Result<Vec<u8>> {
-    let out = postcard::to_extend(claims, out)
+/// The app's data, as a sealer writes it after the claims.
+pub(crate) trait Data {
+    /// The length of its encoding.
+    fn encoded_len(&self) -> Result<usize>;
+    /// Writes its encoding into `out`, which is exactly `encoded_len` long.
+    fn encode_into(&self, out: &mut [u8]) -> Result<()>;
+}
+
+/// A serde value, written as its postcard encoding.
+pub(crate) struct Value<'a, T: ?Sized>(pub(crate) &'a T);
+
+impl<T: Serialize + ?Sized> Data for Value<'_, T> {
+    fn encoded_len(&self) -> Result<usize> {
+        serialized_size(self.0).map_err(|_| data_does_not_serialize())
+    }
+
+    fn encode_into(&self, out: &mut [u8]) -> Result<()> {
+        // The value is serialized a second time here; a `Serialize` impl
+        // that writes a different length the second time is refused rather
+        // than sealed short or long.
+        let expected = out.len();
+        match postcard::to_slice(self.0, out) {
+            Ok(written) if written.len() == expected => Ok(()),
+            _ => Err(data_does_not_serialize()),
+        }
+    }
+}
+
+/// Bytes that already are the postcard encoding of the app's data, sealed
+/// verbatim (for tools and test vectors).
+pub(crate) struct RawPayload<'a>(pub(crate) &'a [u8]);
+
+impl Data for RawPayload<'_> {
+    fn encoded_len(&self) -> Result<usize> {
+        Ok(self.0.len())
+    }
+
+    fn encode_into(&self, out: &mut [u8]) -> Result<()> {
+        out.copy_from_slice(self.0);
+        Ok(())
+    }
+}
+
+/// The length of `value`'s postcard encoding, computed by serializing it
+/// without writing anything.
+fn serialized_size<T: Serialize + ?Sized>(value: &T) -> postcard::Result<usize> {
+    postcard::serialize_with_flavor(value, postcard::ser_flavors::Size::default())
+}
+
+fn data_does_not_serialize() -> Error {
+    Error::with(
+        ErrorKind::PayloadMismatch,
+        "session data does not serialize",
+    )
+}
+
+/// The length of the plaintext: the claims then the data.
+pub(crate) fn encoded_len(claims: &Claims, data: &impl Data) -> Result<usize> {
+    let claims_len = serialized_size(claims)
         .map_err(|_| Error::with(ErrorKind::Config, "session claims do not serialize"))?;
-    postcard::to_extend(data, out).map_err(|_| {
-        Error::with(
-            ErrorKind::PayloadMismatch,
-            "session data does not serialize",
-        )
-    })
+    Ok(claims_len + data.encoded_len()?)
+}
+
+/// Writes the postcard encoding of `claims` then `data` into `out`, which
+/// is exactly [`encoded_len`] long.
+pub(crate) fn encode_into(claims: &Claims, data: &impl Data, out: &mut [u8]) -> Result<()> {
+    let claims_len = postcard::to_slice(claims, out)
+        .map_err(|_| Error::with(ErrorKind::Config, "session claims do not serialize"))?
+        .len();
+    data.encode_into(&mut out[claims_len..])
 }
 
 /// Decodes the claims; returns them and the bytes of the app's data.

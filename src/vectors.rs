@@ -16,12 +16,13 @@ use time::Duration;
 
 use crate::aead::NONCE_LEN;
 use crate::clock::ManualClock;
-use crate::codec::{RawPayload, SessionCodec};
+use crate::codec::SessionCodec;
 use crate::envelope::{HEADER_LEN, VERSION};
 use crate::key::{Key, KeyId};
 use crate::keyring::Keyring;
 use crate::lifetime::Lifetime;
 use crate::payload::Claims;
+use crate::payload::RawPayload;
 use crate::replay::MemoryReplayGuard;
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/v1.json");

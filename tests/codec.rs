@@ -117,6 +117,25 @@ fn every_single_bit_flip_is_refused() {
     }
 }
 
+/// Every position, in the SIMD-sized middle of a long value as well as in
+/// its tail, refuses characters outside the base64url alphabet (the
+/// `simd-base64` feature decodes 32 characters at a time).
+#[test]
+fn characters_outside_the_alphabet_are_malformed_anywhere() {
+    let c = codec(ring(1, 1));
+    let value = c
+        .reseal_raw(&c.new_session(None).unwrap(), &[b'x'; 300])
+        .unwrap();
+    for i in 0..value.len() {
+        for bad in ['=', '+', '/', ' ', '.', '\n', '\0', '\u{7f}', 'é'] {
+            let mut tampered = value.clone();
+            tampered.replace_range(i..=i, bad.encode_utf8(&mut [0; 4]));
+            let err = c.open_raw(&tampered).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Malformed, "{bad:?} at {i}");
+        }
+    }
+}
+
 #[test]
 fn seals_of_the_same_data_differ() {
     let c = codec(ring(1, 1));
