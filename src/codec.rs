@@ -695,7 +695,7 @@ pub(crate) mod testing {
             &self,
             nonce: &[u8; NONCE_LEN],
             claims: &Claims,
-            data: &RawPayload<'_>,
+            data: &impl crate::payload::Data,
         ) -> Result<String> {
             self.seal_with_nonce(nonce, claims, data)
         }

@@ -450,15 +450,15 @@ mod tests {
         let t0 = u64::try_from(T0).unwrap();
         let older_but_higher_gen = c
             .codec()
-            .seal_fixed(&[1; 24], &claims(t0 - 10, 9), &1u8)
+            .seal_fixed(&[1; 24], &claims(t0 - 10, 9), &crate::payload::Value(&1u8))
             .unwrap();
         let newest = c
             .codec()
-            .seal_fixed(&[2; 24], &claims(t0 - 5, 2), &2u8)
+            .seal_fixed(&[2; 24], &claims(t0 - 5, 2), &crate::payload::Value(&2u8))
             .unwrap();
         let same_second_lower_gen = c
             .codec()
-            .seal_fixed(&[3; 24], &claims(t0 - 5, 1), &3u8)
+            .seal_fixed(&[3; 24], &claims(t0 - 5, 1), &crate::payload::Value(&3u8))
             .unwrap();
         let values = [older_but_higher_gen, same_second_lower_gen, newest];
         let h = header(&c, &values);
@@ -477,7 +477,10 @@ mod tests {
         let mut expired = claims(t0 - 7200, 0);
         expired.created = t0 - 7200;
         expired.expires = t0 - 1;
-        let expired = c.codec().seal_fixed(&[1; 24], &expired, &1u8).unwrap();
+        let expired = c
+            .codec()
+            .seal_fixed(&[1; 24], &expired, &crate::payload::Value(&1u8))
+            .unwrap();
         let h = header(&c, &["garbage".into(), expired, "A".repeat(80)]);
         let read = c.open::<u8>([h.as_str()]);
         assert!(read.session.is_none());
