@@ -64,6 +64,9 @@ pub fn is_imf_fixdate(s: &str) -> bool {
 /// attribute one the crate may write, each at most once (§4.1.1: no
 /// two attributes with the same name). `Max-Age=0` is accepted as in
 /// the editor's copy since 2026-01 ("Accept max-age=0").
+///
+/// # Errors
+/// What does not match, naming the part.
 pub fn check(s: &str) -> Result<(), String> {
     let mut parts = s.split(';');
     let pair = parts.next().unwrap_or_default();
