@@ -149,7 +149,8 @@ impl PolicyConfig {
         let token = !n.is_empty() && n.bytes().all(grammar::is_tchar);
         // Room for the largest chunk suffix (`.15`) and the shortest sealed
         // value within 4096 bytes, whatever the chunk cap.
-        let name_fits = n.len() + suffix_len(MAX_CHUNK_CAP - 1) + MIN_SEALED_CHARS <= NAME_VALUE_LIMIT;
+        let name_fits =
+            n.len() + suffix_len(MAX_CHUNK_CAP - 1) + MIN_SEALED_CHARS <= NAME_VALUE_LIMIT;
         let prefixes = ["__Host-Http-", "__Host-", "__Secure-", "__Http-"];
         let lookalike = prefixes.iter().any(|p| {
             n.as_bytes()
@@ -240,6 +241,9 @@ pub fn check_header(c: &SetCookie, cookies: &SessionCookies) {
         assert!(age <= MAX_AGE_LIMIT);
     }
     if c.value().len() >= 8 {
-        assert!(!format!("{c:?}").contains(c.value()), "Debug shows the value");
+        assert!(
+            !format!("{c:?}").contains(c.value()),
+            "Debug shows the value"
+        );
     }
 }
