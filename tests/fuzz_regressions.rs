@@ -262,3 +262,58 @@ fn set_cookie_check_on_the_defaults_and_edges() {
     ancient.now = -31_000_000_000;
     assert_eq!(set_cookie::check(&ancient), Reached::Single);
 }
+
+/// cookie_header, crash-12745e26: libFuzzer learned the fixed text
+/// `CarriedCookies { single: false, chu` from the check's own comparisons
+/// and sent it as a cookie value; the Debug of `carried` contains it
+/// without echoing anything. The check now accepts input text found in
+/// Debug output only when it is fixed vocabulary, and always refuses a
+/// sealed value's text.
+#[test]
+fn cookie_header_fixed_debug_text_as_a_value_is_not_an_echo() {
+    let mut input = vec![0, 0, b'='];
+    input.extend(b"dCookies { single: false, chu");
+    fuzz_checks::cookie_header::check(&input);
+    let named = fuzz_checks::cookie_header::encode(
+        0,
+        &["\u{1}.0=SetCookie { name: \"__Host-session.0\", value: \"<redacted>\""],
+    );
+    fuzz_checks::cookie_header::check(&named);
+}
+
+/// set_cookie, crash-4775a468: the clock past what `time` holds reads as
+/// the epoch, behind the creation time taken a moment earlier; `reseal`
+/// then writes the creation time as the seal time (not "now"), which the
+/// check's reference claims did not.
+#[test]
+fn set_cookie_clock_behind_the_creation_time() {
+    use fuzz_checks::policy::PolicyConfig;
+    use fuzz_checks::set_cookie::{self, Case, Reached};
+    let mut lifetime = Lifetime::aal1();
+    lifetime.absolute = Duration::seconds(2_592_000);
+    lifetime.idle = Duration::seconds(86_400);
+    lifetime.renew_after = Duration::seconds(3_600);
+    lifetime.skew = Duration::new(16_492_674_416_930, 12_638);
+    lifetime.single_use_window = Duration::seconds(600);
+    lifetime.superseded_grace = Duration::seconds(30);
+    let case = Case {
+        policy: PolicyConfig {
+            name: "__Secure-7U33*97PM9Ud&3`aR".into(),
+            path: "/ukfoSOSVYNwSZ]T.fUtHQ".into(),
+            domain: Some("4ve65p.3".into()),
+            same_site: sealed_session::SameSite::Lax,
+            partitioned: true,
+            insecure: false,
+            persistent: false,
+            max_chunks: 5,
+            budget: 7168,
+        },
+        lifetime,
+        now: 253_402_300_800,
+        age: 3_986_351_675,
+        payload_len: 228,
+        carried: (false, 0),
+        persistence: None,
+    };
+    assert_eq!(set_cookie::check(&case), Reached::Single);
+}
