@@ -206,6 +206,18 @@ fn cookie_header_check_on_genuine_and_mixed_headers() {
     }
     cookie_header::check(b"");
     cookie_header::check(&[0xff; 300]);
+
+    // Hostile claims behind a valid tag: malformed, and the key it
+    // authenticated under is named (whoever made it holds that key).
+    let (policy, headers) = cookie_header::decode(&encode(0, &["\u{1}=\u{e}"]));
+    let read = cookie_header::FIXTURE.cookies[policy].open_raw(headers.iter().map(String::as_str));
+    assert_eq!(read.refusal, Some(sealed_session::ErrorKind::Malformed));
+    assert_eq!(read.refused_key_id(), Some(sealed_session::KeyId(2)));
+    // Malformed before the tag: no key id.
+    let (policy, headers) = cookie_header::decode(&encode(0, &["\u{1}=junk"]));
+    let read = cookie_header::FIXTURE.cookies[policy].open_raw(headers.iter().map(String::as_str));
+    assert_eq!(read.refusal, Some(sealed_session::ErrorKind::Malformed));
+    assert_eq!(read.refused_key_id(), None);
 }
 
 /// The `set_cookie` property on the defaults, on every attribute at once,
