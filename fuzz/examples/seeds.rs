@@ -692,18 +692,19 @@ fn check() -> Result<(), Box<dyn std::error::Error>> {
     Err("seeds are stale; regenerate them with `seeds write`".into())
 }
 
-/// Counts how far the inputs in `dir` get: as `set_cookie` inputs when
-/// the directory is named after that target, else as `roundtrip` inputs.
+/// Counts how far the inputs in `dir` get: as `set_cookie` or
+/// `cookie_header` inputs (by outcome) when the directory is named after
+/// that target, else as `roundtrip` inputs.
 fn stats(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let set_cookie = dir.file_name().is_some_and(|n| n == "set_cookie");
+    let target = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let mut reached = BTreeMap::new();
     let mut total = 0;
     for entry in fs::read_dir(dir)? {
         let bytes = fs::read(entry?.path())?;
-        let level = if set_cookie {
-            format!("{:?}", reach_set_cookie(&bytes))
-        } else {
-            format!("{:?}", reach(&bytes))
+        let level = match target {
+            "set_cookie" => format!("{:?}", reach_set_cookie(&bytes)),
+            "cookie_header" => cookie_header::outcome(&bytes),
+            _ => format!("{:?}", reach(&bytes)),
         };
         *reached.entry(level).or_insert(0usize) += 1;
         total += 1;
