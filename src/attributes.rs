@@ -327,7 +327,9 @@ impl CookiePolicy {
 impl CookiePolicyBuilder {
     /// The cookie name. Default `__Host-session`.
     ///
-    /// It must be an RFC 9110 token. The prefixes `__Host-`, `__Secure-`,
+    /// It must be an RFC 9110 token of at most 4033 bytes (room for the
+    /// largest chunk suffix, `.15`, and the shortest sealed value within
+    /// 4096 bytes). The prefixes `__Host-`, `__Secure-`,
     /// `__Http-` and `__Host-Http-` must be spelt exactly (case-sensitive):
     /// a case variant such as `__host-` is refused, because Firefox would
     /// apply the prefix rules and other browsers would not.

@@ -371,7 +371,8 @@ impl SessionCodec {
     /// Seals `data` for the session `meta` (from [`SessionCodec::open`],
     /// [`SessionCodec::new_session`] or [`SessionCodec::regenerate`]) with
     /// the primary key and a fresh random nonce. The id, creation time and
-    /// absolute deadline are kept; the seal time is now. An opened session's
+    /// absolute deadline are kept; the seal time is now (the creation time
+    /// if the clock reads earlier than that). An opened session's
     /// generation goes up by one, and with a replay guard the previous value
     /// is marked superseded.
     ///

@@ -105,7 +105,10 @@ pub struct ReadOutcome<T> {
 impl<T> ReadOutcome<T> {
     /// With [`ReadOutcome::refusal`]: the key id named in the header of the
     /// refused value it reports, when that value was well-formed enough to
-    /// have one (not for [`ErrorKind::Malformed`]). The number is chosen
+    /// have one: `None` for a value refused as [`ErrorKind::Malformed`]
+    /// before the tag was checked, but `Some` for one that authenticated
+    /// and whose contents then did not decode (also
+    /// [`ErrorKind::Malformed`]: whoever made it holds that key). The number is chosen
     /// by whoever made the cookie, so it is evidence, not fact: an unknown
     /// id points at a key retired too early, or at a forgery. Safe to log;
     /// nothing else of the value is.
@@ -192,9 +195,9 @@ impl SessionCookies {
     ///
     /// Candidates, each opened with [`SessionCodec::open`]:
     ///
-    /// - every value of `NAME` (at most
-    ///   [`MAX_CANDIDATES_PER_NAME`](crate::MAX_CANDIDATES_PER_NAME), each
-    ///   no longer than one cookie can be);
+    /// - every value of `NAME` no longer than one cookie can be, at most
+    ///   the first [`MAX_CANDIDATES_PER_NAME`](crate::MAX_CANDIDATES_PER_NAME)
+    ///   of them (longer values are skipped and do not count);
     /// - with chunking on, the chunks `NAME.0 .. NAME.(n-1)` joined in
     ///   index order, for `n` from the longest gap-free run of indices
     ///   present down to 2; where an index was sent more than once, each

@@ -125,180 +125,16 @@ fn set_names(set: &[SetCookie]) -> Vec<(&str, bool)> {
 }
 
 // ---------------------------------------------------------------------
-// A checker for the server grammar of RFC 6265bis §4.1.1
+// A checker for the server grammar of RFC 6265bis §4.1.1, and the policy
+// rules restated; shared with the fuzz targets (tests/fuzz_checks/).
 // ---------------------------------------------------------------------
 
-mod grammar {
-    use std::collections::HashSet;
+#[path = "fuzz_checks/grammar.rs"]
+pub mod grammar;
+#[path = "fuzz_checks/policy.rs"]
+pub mod policy;
 
-    fn is_tchar(b: u8) -> bool {
-        b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-    }
-
-    /// `%x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E`
-    pub(crate) fn is_cookie_octet(b: u8) -> bool {
-        matches!(b, 0x21 | 0x23..=0x2B | 0x2D..=0x3A | 0x3C..=0x5B | 0x5D..=0x7E)
-    }
-
-    /// `%x20-3A / %x3C-7E`
-    fn is_av_octet(b: u8) -> bool {
-        matches!(b, 0x20..=0x3A | 0x3C..=0x7E)
-    }
-
-    /// `<subdomain>`, RFC 1034 §3.5 as relaxed by RFC 1123 §2.1.
-    pub(crate) fn is_subdomain(s: &str) -> bool {
-        !s.is_empty()
-            && s.split('.').all(|l| {
-                !l.is_empty()
-                    && l.len() <= 63
-                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                    && !l.starts_with('-')
-                    && !l.ends_with('-')
-            })
-    }
-
-    /// `IMF-fixdate = day-name "," SP date1 SP time-of-day SP GMT`
-    fn is_imf_fixdate(s: &str) -> bool {
-        const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-        const MONTHS: [&str; 12] = [
-            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        ];
-        let b = s.as_bytes();
-        let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-        b.len() == 29
-            && DAYS.contains(&&s[0..3])
-            && &s[3..5] == ", "
-            && digits(5..7)
-            && b[7] == b' '
-            && MONTHS.contains(&&s[8..11])
-            && b[11] == b' '
-            && digits(12..16)
-            && b[16] == b' '
-            && digits(17..19)
-            && b[19] == b':'
-            && digits(20..22)
-            && b[22] == b':'
-            && digits(23..25)
-            && &s[25..] == " GMT"
-    }
-
-    /// `set-cookie-string = cookie-pair *( ";" SP cookie-av )`, with every
-    /// attribute one the crate may write, each at most once (§4.1.1: no
-    /// two attributes with the same name). `Max-Age=0` is accepted as in
-    /// the editor's copy since 2026-01 ("Accept max-age=0").
-    pub(crate) fn check(s: &str) -> Result<(), String> {
-        let mut parts = s.split(';');
-        let pair = parts.next().unwrap_or_default();
-        let (name, value) = pair.split_once('=').ok_or("cookie-pair without =")?;
-        if name.is_empty() || !name.bytes().all(is_tchar) {
-            return Err("cookie-name is not a token".into());
-        }
-        let bare = value
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .unwrap_or(value);
-        if !bare.bytes().all(is_cookie_octet) {
-            return Err("cookie-value has a byte outside cookie-octet".into());
-        }
-        let mut seen = HashSet::new();
-        for av in parts {
-            let av = av.strip_prefix(' ').ok_or("cookie-av not after \"; \"")?;
-            let (attr, val) = match av.split_once('=') {
-                Some((a, v)) => (a, Some(v)),
-                None => (av, None),
-            };
-            if !seen.insert(attr.to_ascii_lowercase()) {
-                return Err(format!("attribute {attr} twice"));
-            }
-            let ok = match (attr, val) {
-                ("Expires", Some(d)) => is_imf_fixdate(d),
-                ("Max-Age", Some(d)) => {
-                    d == "0"
-                        || (d.bytes().all(|b| b.is_ascii_digit())
-                            && d.bytes().next().is_some_and(|b| b != b'0'))
-                }
-                ("Domain", Some(d)) => is_subdomain(d),
-                ("Path", Some(p)) => p.bytes().all(is_av_octet),
-                ("Secure" | "HttpOnly" | "Partitioned", None) => true,
-                ("SameSite", Some(v)) => matches!(v, "Strict" | "Lax" | "None"),
-                _ => false,
-            };
-            if !ok {
-                return Err(format!("bad attribute {attr}"));
-            }
-        }
-        Ok(())
-    }
-
-    #[test]
-    fn the_checker_accepts_good_and_refuses_bad_headers() {
-        for good in [
-            "a=b",
-            "a=",
-            "a=\"b\"",
-            "__Host-s=AbC_-9; Path=/; Secure; HttpOnly; SameSite=Lax",
-            "s=v; Path=/a b; Domain=example.com; Max-Age=0; Expires=Sun, 06 Nov 1994 08:49:37 GMT",
-            "s=v; Max-Age=34560000; Partitioned; SameSite=None; Secure",
-        ] {
-            assert_eq!(check(good), Ok(()), "{good}");
-        }
-        for bad in [
-            "a",
-            "=b",
-            "a b=c",
-            "a=b c",
-            "a=b,c",
-            "a=b;Secure",
-            "a=b; Secure; Secure",
-            "a=b; Path=/; path=/x",
-            "a=b; Max-Age=01",
-            "a=b; Max-Age=-1",
-            "a=b; Expires=Sun, 6 Nov 1994 08:49:37 GMT",
-            "a=b; Expires=Sunday, 06-Nov-94 08:49:37 GMT",
-            "a=b; Domain=.example.com",
-            "a=b; Domain=ex_ample.com",
-            "a=b; Path=/\u{1}",
-            "a=b; SameSite=lax",
-            "a=b; Unknown",
-        ] {
-            assert!(check(bad).is_err(), "{bad}");
-        }
-    }
-}
-
-/// Checks one emitted header against the grammar, the `cookie` crate's
-/// parse, the `SetCookie` accessors and the policy.
-fn check_header(c: &SetCookie, policy: &CookiePolicy) {
-    let h = c.header_value();
-    grammar::check(h).unwrap_or_else(|e| panic!("{e}: {h}"));
-    assert!(c.name().len() + c.value().len() <= 4096);
-    let parsed = Cookie::parse(h).unwrap();
-    let twin = c.to_cookie();
-    for p in [&parsed, &twin] {
-        assert_eq!(p.name(), c.name());
-        assert_eq!(p.value(), c.value());
-        assert_eq!(p.path(), Some(policy.path()));
-        assert_eq!(p.domain(), policy.domain());
-        assert_eq!(p.secure().unwrap_or(false), policy.secure());
-        assert_eq!(p.http_only(), Some(true));
-        let same_site = match policy.same_site() {
-            SameSite::Strict => cookie::SameSite::Strict,
-            SameSite::Lax => cookie::SameSite::Lax,
-            _ => cookie::SameSite::None,
-        };
-        assert_eq!(p.same_site(), Some(same_site));
-        assert_eq!(p.partitioned().unwrap_or(false), policy.partitioned());
-        assert_eq!(
-            p.max_age().map(|d| d.whole_seconds()),
-            c.max_age().map(|s| i64::try_from(s).unwrap())
-        );
-        assert_eq!(p.expires_datetime(), c.expires());
-    }
-    assert_eq!(c.max_age().is_some(), c.expires().is_some());
-    if let Some(age) = c.max_age() {
-        assert!(age <= 34_560_000);
-    }
-}
+use policy::{PolicyConfig as Config, check_header};
 
 // ---------------------------------------------------------------------
 // Defaults and attributes
@@ -326,7 +162,7 @@ fn the_default_header_is_exactly_the_secure_one() {
     }
     assert!(c.value().bytes().all(grammar::is_cookie_octet));
     assert_eq!(c.max_age(), None);
-    check_header(c, e.cookies.policy());
+    check_header(c, &e.cookies);
     let dbg = format!("{c:?}");
     assert!(!dbg.contains(c.value()), "Debug redacts the value");
 }
@@ -358,7 +194,7 @@ fn every_attribute_is_rendered_in_a_fixed_order() {
             c.value()
         )
     );
-    check_header(c, e.cookies.policy());
+    check_header(c, &e.cookies);
 }
 
 #[test]
@@ -381,7 +217,7 @@ fn insecure_development_cookies_drop_secure_only() {
             set[0].value()
         )
     );
-    check_header(&set[0], e.cookies.policy());
+    check_header(&set[0], &e.cookies);
 }
 
 #[test]
@@ -404,7 +240,7 @@ fn persistent_cookies_follow_the_absolute_deadline() {
             .header_value()
             .contains("; Max-Age=43200; Expires=Wed, 15 Nov 2023 10:13:20 GMT;")
     );
-    check_header(&set[0], e.cookies.policy());
+    check_header(&set[0], &e.cookies);
 
     // Twenty minutes later, re-sealing keeps the same deadline: Max-Age
     // shrinks.
@@ -466,7 +302,7 @@ fn persistent_cookies_are_clamped_to_400_days() {
         Some(OffsetDateTime::from_unix_timestamp(T0 + 34_560_000).unwrap())
     );
     assert!(set[0].header_value().contains("Max-Age=34560000;"));
-    check_header(&set[0], e.cookies.policy());
+    check_header(&set[0], &e.cookies);
 }
 
 #[test]
@@ -507,7 +343,7 @@ fn removal_cookies_match_the_original() {
         assert_eq!(removals.len(), 1);
         let r = &removals[0];
         assert!(r.is_removal());
-        check_header(r, e.cookies.policy());
+        check_header(r, &e.cookies);
         let h = r.header_value();
         assert!(h.starts_with(&format!("{}=; ", original.name())), "{h}");
         assert!(h.contains(&format!("; Max-Age=0; Expires={EPOCH}")), "{h}");
@@ -654,7 +490,7 @@ fn seal_fresh(e: &Env, data: &Vec<u8>) -> sealed_session::Result<Vec<SetCookie>>
     let meta = e.cookies.codec().new_session(None).unwrap();
     let set = e.cookies.seal(&meta, data, &CarriedCookies::none())?;
     for c in &set {
-        check_header(c, e.cookies.policy());
+        check_header(c, &e.cookies);
     }
     Ok(set)
 }
@@ -852,7 +688,7 @@ fn layout_changes_remove_stale_cookies() {
             .collect();
         assert_eq!(got, expected, "step {step}");
         for c in &set {
-            check_header(c, e.cookies.policy());
+            check_header(c, &e.cookies);
         }
         jar.apply(&set);
         let read = e.cookies.open::<Vec<u8>>([jar.header().as_str()]);
@@ -1115,19 +951,6 @@ fn same_site() -> impl Strategy<Value = SameSite> {
     ]
 }
 
-#[derive(Clone, Debug)]
-struct Config {
-    name: String,
-    path: String,
-    domain: Option<String>,
-    same_site: SameSite,
-    partitioned: bool,
-    insecure: bool,
-    persistent: bool,
-    max_chunks: usize,
-    budget: usize,
-}
-
 fn config() -> impl Strategy<Value = Config> {
     (
         (name(), path(), domain(), same_site()),
@@ -1161,79 +984,6 @@ fn config() -> impl Strategy<Value = Config> {
                 }
             },
         )
-}
-
-impl Config {
-    fn builder(&self) -> CookiePolicyBuilder {
-        let mut b = CookiePolicy::builder()
-            .name(self.name.clone())
-            .path(self.path.clone())
-            .same_site(self.same_site)
-            .partitioned(self.partitioned)
-            .cookie_header_budget(self.budget)
-            .persistence(if self.persistent {
-                Persistence::UntilExpiry
-            } else {
-                Persistence::BrowserSession
-            });
-        if let Some(d) = &self.domain {
-            b = b.domain(d.clone());
-        }
-        if self.insecure {
-            b = b.allow_insecure_http();
-        }
-        if self.max_chunks != 1 {
-            b = b.chunked(self.max_chunks);
-        }
-        b
-    }
-
-    /// The rules restated independently of the crate.
-    fn valid(&self) -> bool {
-        let n = &self.name;
-        let token = !n.is_empty()
-            && n.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-        let prefixes = ["__Host-Http-", "__Host-", "__Secure-", "__Http-"];
-        let lookalike = prefixes.iter().any(|p| {
-            n.len() >= p.len() && n[..p.len()].eq_ignore_ascii_case(p) && !n.starts_with(p)
-        });
-        let prefixed = prefixes.iter().any(|p| n.starts_with(p));
-        let host = n.starts_with("__Host-");
-        let secure = !self.insecure;
-        let path_ok = self.path.starts_with('/')
-            && self.path.len() <= 1024
-            && self
-                .path
-                .bytes()
-                .all(|b| matches!(b, 0x20..=0x3A | 0x3C..=0x7E))
-            && !self.path.ends_with(' ');
-        let domain_ok = self
-            .domain
-            .as_deref()
-            .is_none_or(|d| d.len() <= 253 && grammar::is_subdomain(d));
-        let room = {
-            // The single cookie, or with chunking two chunks, must hold the
-            // shortest sealed value (60 characters).
-            let single = (4096 - n.len()).min(self.budget.saturating_sub(n.len() + 3));
-            let two = (2 * (4096 - n.len() - 2)).min(self.budget.saturating_sub(2 * (n.len() + 5)));
-            let best = if self.max_chunks > 1 {
-                single.max(two)
-            } else {
-                single
-            };
-            best >= 60
-        };
-        let host_rules = !host || (self.path == "/" && self.domain.is_none());
-        let needs_secure = [prefixed, self.same_site == SameSite::None, self.partitioned];
-        let chunks_ok = self.max_chunks == 1 || (2..=16).contains(&self.max_chunks);
-        [
-            token, !lookalike, path_ok, domain_ok, host_rules, chunks_ok, room,
-        ]
-        .into_iter()
-        .all(|ok| ok)
-            && (secure || !needs_secure.contains(&true))
-    }
 }
 
 /// Configurations built mostly from valid parts, so most of them build.
@@ -1290,7 +1040,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     /// For any configuration, the builder accepts it exactly when the
-    /// rules (restated in `Config::valid`) allow it, and refuses it with a
+    /// rules (restated in `PolicyConfig::valid`) allow it, and refuses it with a
     /// configuration error otherwise.
     #[test]
     fn the_builder_accepts_exactly_the_valid_configurations(cfg in config()) {
@@ -1342,7 +1092,7 @@ proptest! {
         let mut header_bytes = 0;
         for c in &set {
             prop_assert!(names.insert(c.name().to_owned()));
-            check_header(c, &policy);
+            check_header(c, &e.cookies);
             prop_assert!(!c.is_removal());
             header_bytes += c.name().len() + 1 + c.value().len() + 2;
             let expected_age = cfg.persistent.then(|| {
@@ -1364,7 +1114,7 @@ proptest! {
         for (r, c) in removals.iter().zip(&set) {
             prop_assert_eq!(r.name(), c.name());
             prop_assert!(r.is_removal());
-            check_header(r, &policy);
+            check_header(r, &e.cookies);
         }
         jar.apply(&removals);
         prop_assert!(jar.0.is_empty());
@@ -1394,7 +1144,7 @@ proptest! {
         prop_assert!(mentions || read.carried.is_empty());
         prop_assert_eq!(read.refusal.is_some(), !read.carried.is_empty());
         for r in e.cookies.remove(&read.carried) {
-            check_header(&r, e.cookies.policy());
+            check_header(&r, &e.cookies);
         }
     }
 }

@@ -144,3 +144,188 @@ fn lifetimes_under_a_second_are_refused() {
         assert_eq!(roundtrip::check(&c, &seed()), Reached::BuildRefused);
     }
 }
+
+/// Headers with genuine seals, duplicates and chunk sets, under each
+/// policy: the `cookie_header` property, and the outcome each must have.
+#[test]
+fn cookie_header_check_on_genuine_and_mixed_headers() {
+    use fuzz_checks::cookie_header::{self, encode, outcome};
+    let cases: &[(u8, &[&str], &str)] = &[
+        (0, &["\u{1}=\u{2}"], "ok"),
+        (1, &["a=1; \u{1}=\u{2}; b=2"], "ok"),
+        (2, &[" \u{1} = \u{3} ;"], "ok"),
+        (0, &["\u{1}.0=\u{4}; \u{1}.1=\u{5}; \u{1}.2=\u{6}"], "ok"),
+        // C is longer than the default budget allows: never assembled, so
+        // nothing was worth opening.
+        (
+            1,
+            &["\u{1}.0=\u{4}; \u{1}.1=\u{5}; \u{1}.2=\u{6}"],
+            "malformed",
+        ),
+        (
+            2,
+            &["\u{1}.0=\u{4}; \u{1}.1=\u{5}; \u{1}.2=\u{6}"],
+            "malformed",
+        ),
+        (
+            0,
+            &["\u{1}.0=\u{4}", "\u{1}.1=\u{5}", "\u{1}.2=\u{6}"],
+            "ok",
+        ),
+        (1, &["\u{1}.0=\u{7}; \u{1}.1=\u{8}"], "ok"),
+        (0, &["\u{1}.0=\u{4}; \u{1}.1=\u{8}"], "unauthenticated"),
+        // A stale third chunk does not hide the two-chunk set.
+        (0, &["\u{1}.0=\u{7}; \u{1}.1=\u{8}; \u{1}.2=\u{6}"], "ok"),
+        (0, &["\u{1}=junk; \u{1}=\u{3}; \u{1}=\u{2}"], "ok"),
+        (
+            0,
+            &["\u{1}=\u{2}; \u{1}.0=\u{4}; \u{1}.1=\u{5}; \u{1}.2=\u{6}"],
+            "ok",
+        ),
+        (0, &["\u{1}.0=\u{10}; \u{1}.1=\u{11}"], "ok"),
+        (0, &["\u{1}=\u{b}; \u{1}=junk"], "idle_expired"),
+        (0, &["\u{1}=\u{c}"], "unauthenticated"),
+        (0, &["\u{1}=\u{f}"], "unauthenticated"),
+        (0, &["\u{1}=\u{e}"], "malformed"),
+        (0, &["\u{1}.01=\u{4}; \u{1}.64=x; \u{1}.63=y"], "malformed"),
+        (0, &["other=\u{2}"], "none"),
+        (0, &[""], "none"),
+    ];
+    for (policy, headers, want) in cases {
+        let input = encode(*policy, headers);
+        assert_eq!(outcome(&input), *want, "{headers:?} under policy {policy}");
+        cookie_header::check(&input);
+    }
+    // Eight junk values, then a valid one: the ninth is not examined.
+    let junk = "\u{1}=junk; ".repeat(8);
+    for (before, want) in [(7, "ok"), (8, "malformed")] {
+        let header = format!("{}\u{1}=\u{2}", &junk[..before * "\u{1}=junk; ".len()]);
+        let input = encode(0, &[header.as_str()]);
+        assert_eq!(outcome(&input), want);
+        cookie_header::check(&input);
+    }
+    cookie_header::check(b"");
+    cookie_header::check(&[0xff; 300]);
+
+    // Hostile claims behind a valid tag: malformed, and the key it
+    // authenticated under is named (whoever made it holds that key).
+    let (policy, headers) = cookie_header::decode(&encode(0, &["\u{1}=\u{e}"]));
+    let read = cookie_header::FIXTURE.cookies[policy].open_raw(headers.iter().map(String::as_str));
+    assert_eq!(read.refusal, Some(sealed_session::ErrorKind::Malformed));
+    assert_eq!(read.refused_key_id(), Some(sealed_session::KeyId(2)));
+    // Malformed before the tag: no key id.
+    let (policy, headers) = cookie_header::decode(&encode(0, &["\u{1}=junk"]));
+    let read = cookie_header::FIXTURE.cookies[policy].open_raw(headers.iter().map(String::as_str));
+    assert_eq!(read.refusal, Some(sealed_session::ErrorKind::Malformed));
+    assert_eq!(read.refused_key_id(), None);
+}
+
+/// The `set_cookie` property on the defaults, on every attribute at once,
+/// and on each kind of refusal.
+#[test]
+fn set_cookie_check_on_the_defaults_and_edges() {
+    use fuzz_checks::policy::PolicyConfig;
+    use fuzz_checks::set_cookie::{self, Case, Reached};
+    use sealed_session::SameSite;
+    let base = Case {
+        policy: PolicyConfig {
+            name: "__Host-session".into(),
+            path: "/".into(),
+            domain: None,
+            same_site: SameSite::Lax,
+            partitioned: false,
+            insecure: false,
+            persistent: false,
+            max_chunks: 1,
+            budget: sealed_session::DEFAULT_COOKIE_HEADER_BUDGET,
+        },
+        lifetime: Lifetime::default(),
+        now: 1_764_000_000,
+        age: 0,
+        payload_len: 10,
+        carried: (false, 0),
+        persistence: None,
+    };
+    assert_eq!(set_cookie::check(&base), Reached::Single);
+    let mut all = base.clone();
+    all.policy.name = "__Secure-s".into();
+    all.policy.path = "/app".into();
+    all.policy.domain = Some("example.com".into());
+    all.policy.same_site = SameSite::None;
+    all.policy.partitioned = true;
+    all.policy.persistent = true;
+    all.policy.max_chunks = 4;
+    all.payload_len = 4000;
+    all.carried = (true, 0b1010_0101);
+    all.age = 600;
+    assert_eq!(set_cookie::check(&all), Reached::Chunked);
+    let mut big = base.clone();
+    big.payload_len = 5000;
+    assert_eq!(set_cookie::check(&big), Reached::TooLarge);
+    let mut bad = base.clone();
+    bad.policy.name = "__host-session".into();
+    assert_eq!(set_cookie::check(&bad), Reached::PolicyRefused);
+    let mut lifetime = base.clone();
+    lifetime.lifetime.idle = Duration::days(2);
+    assert_eq!(set_cookie::check(&lifetime), Reached::CodecRefused);
+    // Before the year 1000: Max-Age, but no four-digit Expires.
+    let mut ancient = base;
+    ancient.policy.persistent = true;
+    ancient.now = -31_000_000_000;
+    assert_eq!(set_cookie::check(&ancient), Reached::Single);
+}
+
+/// cookie_header, crash-12745e26: libFuzzer learned the fixed text
+/// `CarriedCookies { single: false, chu` from the check's own comparisons
+/// and sent it as a cookie value; the Debug of `carried` contains it
+/// without echoing anything. The check now accepts input text found in
+/// Debug output only when it is fixed vocabulary, and always refuses a
+/// sealed value's text.
+#[test]
+fn cookie_header_fixed_debug_text_as_a_value_is_not_an_echo() {
+    let mut input = vec![0, 0, b'='];
+    input.extend(b"dCookies { single: false, chu");
+    fuzz_checks::cookie_header::check(&input);
+    let named = fuzz_checks::cookie_header::encode(
+        0,
+        &["\u{1}.0=SetCookie { name: \"__Host-session.0\", value: \"<redacted>\""],
+    );
+    fuzz_checks::cookie_header::check(&named);
+}
+
+/// set_cookie, crash-4775a468: the clock past what `time` holds reads as
+/// the epoch, behind the creation time taken a moment earlier; `reseal`
+/// then writes the creation time as the seal time (not "now"), which the
+/// check's reference claims did not.
+#[test]
+fn set_cookie_clock_behind_the_creation_time() {
+    use fuzz_checks::policy::PolicyConfig;
+    use fuzz_checks::set_cookie::{self, Case, Reached};
+    let mut lifetime = Lifetime::aal1();
+    lifetime.absolute = Duration::seconds(2_592_000);
+    lifetime.idle = Duration::seconds(86_400);
+    lifetime.renew_after = Duration::seconds(3_600);
+    lifetime.skew = Duration::new(16_492_674_416_930, 12_638);
+    lifetime.single_use_window = Duration::seconds(600);
+    lifetime.superseded_grace = Duration::seconds(30);
+    let case = Case {
+        policy: PolicyConfig {
+            name: "__Secure-7U33*97PM9Ud&3`aR".into(),
+            path: "/ukfoSOSVYNwSZ]T.fUtHQ".into(),
+            domain: Some("4ve65p.3".into()),
+            same_site: sealed_session::SameSite::Lax,
+            partitioned: true,
+            insecure: false,
+            persistent: false,
+            max_chunks: 5,
+            budget: 7168,
+        },
+        lifetime,
+        now: 253_402_300_800,
+        age: 3_986_351_675,
+        payload_len: 228,
+        carried: (false, 0),
+        persistence: None,
+    };
+    assert_eq!(set_cookie::check(&case), Reached::Single);
+}

@@ -1,19 +1,25 @@
 //! Writes and checks the committed seed corpora (`corpus/<target>/seed-*`).
 //!
 //! ```text
-//! cargo run --manifest-path fuzz/Cargo.toml --example seeds -- write
+//! cargo run --manifest-path fuzz/Cargo.toml --example seeds -- write [TARGET...]
 //! cargo run --manifest-path fuzz/Cargo.toml --example seeds -- check
 //! cargo run --manifest-path fuzz/Cargo.toml --example seeds -- stats [DIR]
 //! ```
 //!
 //! `write` replaces every `seed-*` file. `open` seeds are real values sealed
-//! by the crate under the target's fixed keys and clock, one per outcome;
-//! `open_sealed` seeds are their plaintexts plus hostile claims. Each file
-//! name starts with the outcome the target must see, which `check` verifies (so a change to the format or the defaults that makes
-//! the seeds stale fails CI instead of silently costing the fuzzer its
-//! depth). `roundtrip` seeds are byte strings, found with a fixed PRNG,
-//! that decode into configurations the crate accepts. `stats` counts how
-//! far the inputs of a roundtrip corpus get.
+//! by the crate under the target's fixed keys and clock, one per outcome,
+//! and every value of `tests/vectors/v1.json`; `open_sealed` seeds are
+//! their plaintexts (the vectors' too) plus hostile claims. `cookie_header`
+//! seeds are Cookie headers written with the target's placeholders
+//! (genuine values, chunk sets, duplicates, odd spacing) and the vectors'
+//! values under the cookie name. Each file name starts with the outcome the
+//! target must see, which `check` verifies (so a change to the format or
+//! the defaults that makes the seeds stale fails CI instead of silently
+//! costing the fuzzer its depth). `roundtrip` and `set_cookie` seeds are
+//! byte strings, found with a fixed PRNG, that decode into configurations
+//! reaching each outcome (for `set_cookie`, named after it and checked).
+//! `stats` counts how far the inputs of a roundtrip or set_cookie corpus
+//! get.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -22,12 +28,14 @@ use std::process::ExitCode;
 
 use arbitrary::{Arbitrary, Unstructured};
 use sealed_session::SessionCodec;
-use sealed_session_fuzz::RoundtripInput;
+use sealed_session_fuzz::checks::cookie_header;
 use sealed_session_fuzz::checks::open::{
     self, KEYS, NOW, OLDER, SeedData, codec_at, keyring, single_key_ring,
 };
 use sealed_session_fuzz::checks::reference::{self, ALPHABET, Claims, Verdict, alphabet_index};
 use sealed_session_fuzz::checks::roundtrip::{self, Reached};
+use sealed_session_fuzz::checks::set_cookie;
+use sealed_session_fuzz::{RoundtripInput, SetCookieInput};
 
 type Made = Result<String, sealed_session::Error>;
 
@@ -73,8 +81,49 @@ fn largest() -> Made {
     codec.seal(&d)
 }
 
+/// One entry of `tests/vectors/v1.json`.
+struct Vector {
+    id: String,
+    value: String,
+    plaintext: Vec<u8>,
+}
+
+/// The string after `"key": "` on a line of the vectors file (values are
+/// base64url, hex or plain ids: no escapes).
+fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let rest = line.trim().strip_prefix(&format!("\"{key}\": \""))?;
+    rest.split_once('"').map(|(v, _)| v)
+}
+
+/// The published test vectors, read line by line (the file is written one
+/// field per line by `src/vectors.rs`).
+fn vectors() -> Result<Vec<Vector>, Box<dyn std::error::Error>> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/v1.json");
+    let text = fs::read_to_string(&path)?;
+    let mut out: Vec<Vector> = Vec::new();
+    for line in text.lines() {
+        if let Some(id) = field(line, "id") {
+            out.push(Vector {
+                id: id.to_owned(),
+                value: String::new(),
+                plaintext: Vec::new(),
+            });
+        } else if let (Some(v), Some(last)) = (field(line, "value"), out.last_mut()) {
+            v.clone_into(&mut last.value);
+        } else if let (Some(hex), Some(last)) = (field(line, "plaintext_hex"), out.last_mut()) {
+            last.plaintext = (0..hex.len() / 2)
+                .filter_map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+                .collect();
+        }
+    }
+    if out.len() < 20 || out.iter().filter(|v| !v.value.is_empty()).count() < 20 {
+        return Err(format!("{}: expected the v1 vectors", path.display()).into());
+    }
+    Ok(out)
+}
+
 /// `(file name, value)` for every `open` seed.
-fn open_seeds() -> Result<Vec<(String, String)>, sealed_session::Error> {
+fn open_seeds(vectors: &[Vector]) -> Result<Vec<(String, String)>, sealed_session::Error> {
     let d = data();
     let mut seeds: Vec<(&str, Made)> = vec![
         ("ok-fresh", at(-10).seal(&d)),
@@ -189,17 +238,35 @@ fn open_seeds() -> Result<Vec<(String, String)>, sealed_session::Error> {
     }
     seeds.extend(variants.into_iter().map(|(n, v)| (n, Ok(v))));
 
-    seeds
+    let mut named: Vec<(String, String)> = seeds
         .into_iter()
         .map(|(name, value)| Ok((format!("seed-{name}"), value?)))
-        .collect()
+        .collect::<Result<_, sealed_session::Error>>()?;
+    // The vectors, under the target's own keys: refused, at the step their
+    // shape reaches.
+    for v in vectors
+        .iter()
+        .filter(|v| !v.value.is_empty() && v.value.len() <= 4096)
+    {
+        named.push((
+            format!("seed-{}-vector-{}", outcome(&v.value), v.id),
+            v.value.clone(),
+        ));
+    }
+    Ok(named)
 }
 
 /// `open_sealed` seeds: the plaintext of every `open` seed that
 /// authenticates, behind the byte that picks its key, and hostile claims
 /// that no crate seal carries.
-fn sealed_seeds(open: &[(String, String)]) -> Vec<(String, Vec<u8>)> {
+fn sealed_seeds(open: &[(String, String)], vectors: &[Vector]) -> Vec<(String, Vec<u8>)> {
     let mut seeds = Vec::new();
+    // The vectors' plaintexts, sealed under the primary key.
+    for v in vectors.iter().filter(|v| !v.plaintext.is_empty()) {
+        let bytes = [vec![0], v.plaintext.clone()].concat();
+        let got = open::sealed_value(&bytes).map_or_else(|| "empty".to_owned(), |x| outcome(&x));
+        seeds.push((format!("seed-{got}-vector-{}", v.id), bytes));
+    }
     for (name, value) in open {
         let verdict = reference::open(
             value,
@@ -208,6 +275,9 @@ fn sealed_seeds(open: &[(String, String)]) -> Vec<(String, Vec<u8>)> {
             sealed_session::DEFAULT_PURPOSE,
             usize::MAX,
         );
+        if name.contains("-vector-") {
+            continue;
+        }
         if let Verdict::Authentic(a) = verdict {
             let choice = u8::from(a.key_id != KEYS[0].0);
             let mut bytes = vec![choice];
@@ -331,6 +401,158 @@ fn roundtrip_seeds() -> Vec<(String, Vec<u8>)> {
     seeds
 }
 
+/// `cookie_header` seeds: `(description, policy, header values)` written
+/// with the target's placeholders (`\u{1}` the name, `\u{2}` and `\u{3}`
+/// whole values, `\u{4}`-`\u{6}` and `\u{7}`-`\u{8}` chunks, ...; see
+/// `PLACEHOLDERS`), then the vectors' values under the cookie name. Each
+/// file name starts with the outcome.
+fn cookie_header_seeds(vectors: &[Vector]) -> Vec<(String, Vec<u8>)> {
+    let junk8 = "\u{1}=junk; ".repeat(8);
+    let within = format!("{}\u{1}=\u{2}", "\u{1}=junk; ".repeat(7));
+    let beyond = format!("{junk8}\u{1}=\u{2}");
+    let cases: Vec<(&str, u8, Vec<&str>)> = vec![
+        ("whole", 0, vec!["\u{1}=\u{2}"]),
+        ("whole-default-budget", 1, vec!["\u{1}=\u{2}"]),
+        ("whole-unchunked", 2, vec!["\u{1}=\u{2}"]),
+        ("among-others", 0, vec!["theme=dark; \u{1}=\u{2}; lang=en"]),
+        ("spaces-tabs", 0, vec![" \u{1} =\t\u{3} ;;novalue; x=="]),
+        ("older-key", 2, vec!["\u{1}=\u{3}"]),
+        (
+            "three-chunks",
+            0,
+            vec!["\u{1}.0=\u{4}; \u{1}.1=\u{5}; \u{1}.2=\u{6}"],
+        ),
+        (
+            "three-chunks-out-of-order",
+            0,
+            vec!["\u{1}.2=\u{6}; \u{1}.0=\u{4}; \u{1}.1=\u{5}"],
+        ),
+        (
+            "three-chunks-over-budget",
+            1,
+            vec!["\u{1}.0=\u{4}; \u{1}.1=\u{5}; \u{1}.2=\u{6}"],
+        ),
+        ("chunks-unchunked", 2, vec!["\u{1}.0=\u{7}; \u{1}.1=\u{8}"]),
+        (
+            "chunks-one-per-header",
+            0,
+            vec!["\u{1}.0=\u{4}", "\u{1}.1=\u{5}", "a=b; \u{1}.2=\u{6}"],
+        ),
+        ("two-chunks", 1, vec!["\u{1}.0=\u{7}; \u{1}.1=\u{8}"]),
+        (
+            "chunks-of-two-seals",
+            0,
+            vec!["\u{1}.0=\u{4}; \u{1}.1=\u{8}"],
+        ),
+        (
+            "stale-third-chunk",
+            0,
+            vec!["\u{1}.0=\u{7}; \u{1}.1=\u{8}; \u{1}.2=\u{6}"],
+        ),
+        (
+            "duplicate-chunks",
+            0,
+            vec!["\u{1}.0=\u{7}; \u{1}.0=\u{4}; \u{1}.1=\u{5}; \u{1}.1=\u{8}; \u{1}.2=\u{6}"],
+        ),
+        (
+            "halves-as-chunks",
+            0,
+            vec!["\u{1}.0=\u{10}; \u{1}.1=\u{11}"],
+        ),
+        ("lone-chunk-0", 0, vec!["\u{1}.0=\u{2}"]),
+        (
+            "duplicates",
+            0,
+            vec!["\u{1}=junk; \u{1}=\u{3}; \u{1}=\u{2}; \u{1}="],
+        ),
+        (
+            "single-and-chunks",
+            0,
+            vec!["\u{1}=\u{2}; \u{1}.0=\u{4}; \u{1}.1=\u{5}; \u{1}.2=\u{6}"],
+        ),
+        ("eighth-value", 0, vec![within.as_str()]),
+        ("ninth-value", 0, vec![beyond.as_str()]),
+        (
+            "idle-expired",
+            0,
+            vec!["\u{1}=junk; \u{1}=\u{b}; \u{1}=\u{c}"],
+        ),
+        ("other-purpose", 0, vec!["\u{1}=\u{c}"]),
+        ("unknown-key", 0, vec!["\u{1}=\u{f}"]),
+        ("hostile-claims", 0, vec!["\u{1}=\u{e}"]),
+        ("quoted", 0, vec!["\u{1}=\"\u{2}\""]),
+        (
+            "odd-chunk-names",
+            0,
+            vec!["\u{1}.01=\u{4}; \u{1}.64=x; \u{1}.63=y; \u{1}.1a=z"],
+        ),
+        (
+            "case-variant-name",
+            0,
+            vec!["__host-session=\u{2}; \u{1}x=\u{2}"],
+        ),
+        ("no-cookie-of-ours", 0, vec!["a=1; b=2", ""]),
+    ];
+    let mut seeds: Vec<(String, Vec<u8>)> = cases
+        .into_iter()
+        .map(|(desc, policy, headers)| {
+            let bytes = cookie_header::encode(policy, &headers);
+            let got = cookie_header::outcome(&bytes);
+            (format!("seed-{got}-{desc}"), bytes)
+        })
+        .collect();
+    let mut all = Vec::new();
+    for v in vectors {
+        let header = format!("{}={}", cookie_header::NAME, v.value);
+        all.push(header.clone());
+        let bytes = cookie_header::encode(0, &[header.as_str()]);
+        let got = cookie_header::outcome(&bytes);
+        seeds.push((format!("seed-{got}-vector-{}", v.id), bytes));
+    }
+    all.push("\u{1}=\u{2}".to_owned());
+    let bytes = cookie_header::encode(0, &[all.join("; ").as_str()]);
+    let got = cookie_header::outcome(&bytes);
+    seeds.push((format!("seed-{got}-every-vector-then-whole"), bytes));
+    seeds
+}
+
+fn reach_set_cookie(input: &[u8]) -> Option<set_cookie::Reached> {
+    let input = SetCookieInput::arbitrary_take_rest(Unstructured::new(input)).ok()?;
+    Some(set_cookie::check(&input.0))
+}
+
+/// `set_cookie` seeds: byte strings that reach each outcome, at several
+/// sizes, named after it.
+fn set_cookie_seeds() -> Vec<(String, Vec<u8>)> {
+    use set_cookie::Reached::*;
+    let mut prng = Prng(0x5e7c_00c1_e5ee_d5ee);
+    let wanted = [
+        (PolicyRefused, 48),
+        (PolicyRefused, 128),
+        (CodecRefused, 128),
+        (TooLarge, 96),
+        (Single, 48),
+        (Single, 96),
+        (Single, 160),
+        (Single, 256),
+        (Chunked, 96),
+        (Chunked, 160),
+        (Chunked, 256),
+    ];
+    let mut seeds = Vec::new();
+    for (target, size) in wanted {
+        for _ in 0..200_000 {
+            let candidate = prng.bytes(size);
+            if reach_set_cookie(&candidate) == Some(target) {
+                let name = format!("seed-{target:?}-{size}").to_lowercase();
+                seeds.push((name, candidate));
+                break;
+            }
+        }
+    }
+    seeds
+}
+
 fn corpus(target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("corpus")
@@ -370,12 +592,26 @@ fn read_seeds(target: &str) -> std::io::Result<Vec<(String, Vec<u8>)>> {
     Ok(seeds)
 }
 
-fn write() -> Result<(), Box<dyn std::error::Error>> {
-    let made = open_seeds()?;
-    replace_seeds("open_sealed", &sealed_seeds(&made))?;
-    let open: Vec<_> = made.into_iter().map(|(n, v)| (n, v.into_bytes())).collect();
-    replace_seeds("open", &open)?;
-    replace_seeds("roundtrip", &roundtrip_seeds())?;
+/// Writes the seeds of `targets` (every target if empty).
+fn write(targets: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let all = targets.is_empty();
+    let wants = |t: &str| all || targets.iter().any(|x| x == t);
+    let vectors = vectors()?;
+    if wants("open") || wants("open_sealed") {
+        let made = open_seeds(&vectors)?;
+        replace_seeds("open_sealed", &sealed_seeds(&made, &vectors))?;
+        let open: Vec<_> = made.into_iter().map(|(n, v)| (n, v.into_bytes())).collect();
+        replace_seeds("open", &open)?;
+    }
+    if wants("roundtrip") {
+        replace_seeds("roundtrip", &roundtrip_seeds())?;
+    }
+    if wants("cookie_header") {
+        replace_seeds("cookie_header", &cookie_header_seeds(&vectors))?;
+    }
+    if wants("set_cookie") {
+        replace_seeds("set_cookie", &set_cookie_seeds())?;
+    }
     check()
 }
 
@@ -411,6 +647,36 @@ fn check() -> Result<(), Box<dyn std::error::Error>> {
         *reached.entry(reach(bytes)).or_insert(0) += 1;
     }
     println!("roundtrip: {} seeds, reached {reached:?}", round.len());
+    let headers = read_seeds("cookie_header")?;
+    for (name, bytes) in &headers {
+        let got = cookie_header::outcome(bytes);
+        if got != promised(name) {
+            failures.push(format!("cookie_header/{name}: reads as {got}"));
+        }
+        cookie_header::check(bytes);
+    }
+    let sessions = headers.iter().filter(|(n, _)| promised(n) == "ok").count();
+    println!(
+        "cookie_header: {} seeds, {sessions} give a session",
+        headers.len()
+    );
+    if sessions == 0 {
+        failures.push("cookie_header: no seed gives a session".into());
+    }
+    let cases = read_seeds("set_cookie")?;
+    let mut set_reached = BTreeMap::new();
+    for (name, bytes) in &cases {
+        let got = reach_set_cookie(bytes);
+        let label = got.map_or_else(|| "none".to_owned(), |r| format!("{r:?}").to_lowercase());
+        if label != promised(name) {
+            failures.push(format!("set_cookie/{name}: reaches {label}"));
+        }
+        *set_reached.entry(got).or_insert(0) += 1;
+    }
+    println!("set_cookie: {} seeds, reached {set_reached:?}", cases.len());
+    if !set_reached.contains_key(&Some(set_cookie::Reached::Chunked)) {
+        failures.push("set_cookie: no seed gets to chunked cookies".into());
+    }
     if opened == 0 {
         failures.push("open: no seed opens".into());
     }
@@ -426,12 +692,21 @@ fn check() -> Result<(), Box<dyn std::error::Error>> {
     Err("seeds are stale; regenerate them with `seeds write`".into())
 }
 
+/// Counts how far the inputs in `dir` get: as `set_cookie` or
+/// `cookie_header` inputs (by outcome) when the directory is named after
+/// that target, else as `roundtrip` inputs.
 fn stats(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let target = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let mut reached = BTreeMap::new();
     let mut total = 0;
     for entry in fs::read_dir(dir)? {
         let bytes = fs::read(entry?.path())?;
-        *reached.entry(reach(&bytes)).or_insert(0usize) += 1;
+        let level = match target {
+            "set_cookie" => format!("{:?}", reach_set_cookie(&bytes)),
+            "cookie_header" => cookie_header::outcome(&bytes),
+            _ => format!("{:?}", reach(&bytes)),
+        };
+        *reached.entry(level).or_insert(0usize) += 1;
         total += 1;
     }
     println!("{}: {total} inputs", dir.display());
@@ -444,14 +719,14 @@ fn stats(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("write") => write(),
+        Some("write") => write(&args[1..]),
         Some("check") => check(),
         Some("stats") => stats(
             &args
                 .get(1)
                 .map_or_else(|| corpus("roundtrip"), PathBuf::from),
         ),
-        _ => Err("usage: seeds write | check | stats [DIR]".into()),
+        _ => Err("usage: seeds write [TARGET...] | check | stats [DIR]".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

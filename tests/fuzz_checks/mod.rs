@@ -5,6 +5,10 @@
 //! A violated property panics (that is how libFuzzer learns of it). A
 //! refusal the crate is allowed to make is never a panic.
 
+pub mod cookie_header;
+pub mod grammar;
 pub mod open;
+pub mod policy;
 pub mod reference;
 pub mod roundtrip;
+pub mod set_cookie;
