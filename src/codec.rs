@@ -498,6 +498,18 @@ impl SessionCodec {
     ) -> Result<Opened<T>> {
         let untrusted = Untrusted::decode(value, self.max_value_len)?;
         let key_id = untrusted.key_id();
+        self.open_untrusted(untrusted, key_id, decode)
+            .map_err(|e| e.with_key_id(key_id))
+    }
+
+    /// [`SessionCodec::open`] from the key lookup on; every error it returns
+    /// is tagged with `key_id` by the caller.
+    fn open_untrusted<T>(
+        &self,
+        untrusted: Untrusted,
+        key_id: KeyId,
+        decode: impl FnOnce(Plaintext, usize) -> Result<T>,
+    ) -> Result<Opened<T>> {
         let (index, slot) = self
             .slots
             .iter()

@@ -8,6 +8,7 @@
 
 use core::fmt;
 
+use crate::key::KeyId;
 use crate::session::SessionId;
 
 /// Why an operation failed. Use it for logs and metrics; the caller's
@@ -116,6 +117,7 @@ pub struct Error {
     kind: ErrorKind,
     detail: Detail,
     session: Option<SessionId>,
+    key_id: Option<KeyId>,
 }
 
 impl Error {
@@ -124,6 +126,7 @@ impl Error {
             kind,
             detail: Detail::None,
             session: None,
+            key_id: None,
         }
     }
 
@@ -132,6 +135,7 @@ impl Error {
             kind,
             detail: Detail::Static(detail),
             session: None,
+            key_id: None,
         }
     }
 
@@ -142,6 +146,7 @@ impl Error {
             kind: ErrorKind::Config,
             detail: Detail::Owned(message.into_boxed_str()),
             session: None,
+            key_id: None,
         }
     }
 
@@ -150,12 +155,27 @@ impl Error {
             kind: ErrorKind::TooLarge,
             detail: Detail::Size { size, limit },
             session: None,
+            key_id: None,
         }
     }
 
     pub(crate) const fn for_session(mut self, id: SessionId) -> Self {
         self.session = Some(id);
         self
+    }
+
+    pub(crate) const fn with_key_id(mut self, id: KeyId) -> Self {
+        self.key_id = Some(id);
+        self
+    }
+
+    /// For a refused value whose header could be read: the key id it names.
+    /// A number the sender chose (it may name no key in the ring), safe to
+    /// log; `None` when the value was refused before its header was read
+    /// (too long, too short, bad base64, unknown version).
+    #[must_use]
+    pub const fn key_id(&self) -> Option<KeyId> {
+        self.key_id
     }
 
     /// The detail alone, without the kind's text: for wrapping a

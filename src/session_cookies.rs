@@ -11,7 +11,6 @@ use crate::chunks::{self, Layout};
 use crate::clock::from_unix_seconds;
 use crate::codec::{Opened, SessionCodec, SessionCodecBuilder};
 use crate::cookie_header::{Candidates, CarriedCookies};
-use crate::envelope::Untrusted;
 use crate::error::{Error, ErrorKind, Result};
 use crate::key::KeyId;
 use crate::session::SessionMeta;
@@ -237,7 +236,6 @@ impl SessionCookies {
         let found = Candidates::collect(cookie_headers, self.policy.name(), limits);
         let mut best: Option<(Opened<T>, Layout)> = None;
         let mut refusal: Option<(ErrorKind, Option<KeyId>)> = None;
-        let max_len = self.codec.max_value_len();
         let mut consider = |value: &str, layout: Layout| match open(&self.codec, value) {
             Ok(opened) => {
                 let newer = best.as_ref().is_none_or(|(b, _)| {
@@ -250,10 +248,7 @@ impl SessionCookies {
             }
             Err(e) => {
                 if refusal.is_none_or(|(r, _)| rank(e.kind()) > rank(r)) {
-                    // Decoded a second time only for a refusal, to report
-                    // the key id the header names.
-                    let key_id = Untrusted::decode(value, max_len).ok().map(|u| u.key_id());
-                    refusal = Some((e.kind(), key_id));
+                    refusal = Some((e.kind(), e.key_id()));
                 }
             }
         };

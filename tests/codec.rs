@@ -438,3 +438,27 @@ fn csrf_tokens_are_bound_to_the_session_and_survive_rotation() {
     let fresh = c1.regenerate(&a, None).unwrap();
     assert!(!c1.verify_csrf(&fresh, &token));
 }
+
+#[test]
+fn refusals_name_the_header_key_id_once_the_header_is_read() {
+    let c = codec(ring(1, 1));
+    let value = c.seal(&sample()).unwrap();
+    let mut bytes = URL_SAFE_NO_PAD.decode(&value).unwrap();
+    bytes[4] = 9; // unknown key id
+    let err = c.open::<Data>(&URL_SAFE_NO_PAD.encode(&bytes)).unwrap_err();
+    assert_eq!(
+        (err.kind(), err.key_id()),
+        (ErrorKind::Unauthenticated, Some(KeyId(9)))
+    );
+    let err = c.open::<u8>(&value).unwrap_err();
+    assert_eq!(
+        (err.kind(), err.key_id()),
+        (ErrorKind::PayloadMismatch, Some(KeyId(1)))
+    );
+    let err = c.open::<Data>(&value[..50]).unwrap_err();
+    assert_eq!((err.kind(), err.key_id()), (ErrorKind::Malformed, None));
+    assert!(
+        !err.to_string().contains('9'),
+        "the key id is not in the message"
+    );
+}
