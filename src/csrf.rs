@@ -17,8 +17,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use subtle::ConstantTimeEq;
 
-use crate::aead::{Cipher, NONCE_LEN, keystream32};
-use crate::session::{SESSION_ID_LEN, SessionId};
+use crate::seal::aead::{Cipher, NONCE_LEN, keystream32};
+use crate::session::meta::{SESSION_ID_LEN, SessionId};
 
 /// The nonce prefix that separates CSRF derivations from seal nonces (which
 /// are random: a collision has probability 2^-192 per seal).
@@ -63,7 +63,7 @@ pub(crate) fn verify<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::key::Key;
+    use crate::keys::key::Key;
 
     /// Known answers computed with libsodium (PyNaCl) from the definitions
     /// in `docs/FORMAT.md` §5 and §7.

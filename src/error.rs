@@ -8,8 +8,8 @@
 
 use core::fmt;
 
-use crate::key::KeyId;
-use crate::session::SessionId;
+use crate::keys::key::KeyId;
+use crate::session::meta::SessionId;
 
 /// Why an operation failed. Use it for logs and metrics; the caller's
 /// behaviour for every kind raised by `open` is "no session".

@@ -4,63 +4,53 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The public interface is:
-pub use crate::attributes::{
-    CookiePolicy, CookiePolicyBuilder, MAX_ATTRIBUTE_VALUE_LEN, MAX_COOKIE_AGE_SECS, Persistence,
-    SameSite,
-};
-pub use crate::chunks::{DEFAULT_COOKIE_HEADER_BUDGET, DEFAULT_MAX_CHUNKS, MAX_CHUNKS};
-pub use crate::clock::{Clock, ManualClock, SystemClock};
+#[cfg(feature = "internal-vectors")]
+#[doc(hidden)]
+pub use crate::codec::VectorClaims;
 pub use crate::codec::{
     DEFAULT_COOKIE_NAME, DEFAULT_PURPOSE, FORMAT_VERSION, MAX_NAME_VALUE_LEN, Opened, ResealReason,
     SessionCodec, SessionCodecBuilder,
 };
-pub use crate::cookie_header::{CarriedCookies, MAX_CANDIDATES_PER_NAME};
+pub use crate::cookie::chunks::{DEFAULT_COOKIE_HEADER_BUDGET, DEFAULT_MAX_CHUNKS, MAX_CHUNKS};
+pub use crate::cookie::policy::{
+    CookiePolicy, CookiePolicyBuilder, MAX_ATTRIBUTE_VALUE_LEN, MAX_COOKIE_AGE_SECS, Persistence,
+    SameSite,
+};
+pub use crate::cookie::request::{CarriedCookies, MAX_CANDIDATES_PER_NAME};
+pub use crate::cookie::set_cookie::SetCookie;
 pub use crate::csrf::CSRF_TOKEN_LEN;
 pub use crate::error::{Error, ErrorKind, Result};
-pub use crate::handle::SessionHandle;
-pub use crate::key::{KEY_LEN, Key, KeyId};
-pub use crate::keyring::{Keyring, RotationStep};
-pub use crate::lifetime::Lifetime;
-pub use crate::replay::{MemoryReplayGuard, ReplayGuard};
-pub use crate::revocation::{MemoryRevocation, Revocation};
-pub use crate::session::{SESSION_ID_LEN, SealKind, SessionId, SessionMeta};
-pub use crate::session_cookies::{ReadOutcome, SessionCookies};
-pub use crate::set_cookie::SetCookie;
+pub use crate::freshness::clock::{Clock, ManualClock, SystemClock};
+pub use crate::freshness::lifetime::Lifetime;
+pub use crate::freshness::replay::{MemoryReplayGuard, ReplayGuard};
+pub use crate::freshness::revocation::{MemoryRevocation, Revocation};
+pub use crate::keys::key::{KEY_LEN, Key, KeyId};
+pub use crate::keys::keyring::{Keyring, RotationStep};
+pub use crate::session::handle::SessionHandle;
+pub use crate::session::meta::{SESSION_ID_LEN, SealKind, SessionId, SessionMeta};
+pub use crate::session::sessions::{ReadOutcome, SessionCookies};
 
 // Adapters, one file each, behind a feature named after their dependency.
 #[cfg(feature = "actix-web")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix-web")))]
-pub mod actix;
+pub use crate::adapters::actix;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-pub mod axum;
+pub use crate::adapters::axum;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
-pub mod http;
+pub use crate::adapters::http;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
-pub mod tower;
+pub use crate::adapters::tower;
 
-mod aead;
-mod attributes;
-mod chunks;
-mod clock;
+// The layers, from the bottom up.
+mod adapters;
 mod codec;
-mod cookie_header;
+mod cookie;
 mod csrf;
-mod envelope;
 mod error;
-mod grammar;
-mod handle;
-mod key;
-mod keyring;
-mod lifetime;
-mod payload;
-mod random;
-mod replay;
-mod revocation;
+mod freshness;
+mod keys;
+mod seal;
 mod session;
-mod session_cookies;
-mod set_cookie;
-#[cfg(test)]
-mod vectors;

@@ -12,9 +12,9 @@ use std::sync::Mutex;
 
 use time::OffsetDateTime;
 
-use crate::clock::unix_seconds;
 use crate::error::{Error, ErrorKind, Result};
-use crate::session::SessionId;
+use crate::freshness::clock::unix_seconds;
+use crate::session::meta::SessionId;
 
 /// State for refusing replays. Implement it over a shared store (Redis, a
 /// database) for a fleet; [`MemoryReplayGuard`] serves one process.
@@ -197,7 +197,12 @@ impl ReplayGuard for MemoryReplayGuard {
         let map = self.lock();
         map.get(id)
             .filter(|e| !e.single_use && e.until > now)
-            .map(|e| (e.generation, crate::clock::from_unix_seconds(e.at)))
+            .map(|e| {
+                (
+                    e.generation,
+                    crate::freshness::clock::from_unix_seconds(e.at),
+                )
+            })
     }
 }
 

@@ -12,12 +12,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::cookie_header::CarriedCookies;
+use crate::cookie::request::CarriedCookies;
+use crate::cookie::set_cookie::SetCookie;
 use crate::error::{ErrorKind, Result};
-use crate::key::KeyId;
-use crate::session::SessionMeta;
-use crate::session_cookies::SessionCookies;
-use crate::set_cookie::SetCookie;
+use crate::keys::key::KeyId;
+use crate::session::meta::SessionMeta;
+use crate::session::sessions::SessionCookies;
 
 struct State<T> {
     data: Option<T>,

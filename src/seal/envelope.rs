@@ -4,9 +4,9 @@
 use base64::Engine;
 use zeroize::Zeroize as _;
 
-use crate::aead::{Cipher, NONCE_LEN, TAG_LEN};
 use crate::error::{Error, ErrorKind, Result};
-use crate::key::KeyId;
+use crate::keys::key::KeyId;
+use crate::seal::aead::{Cipher, NONCE_LEN, TAG_LEN};
 
 /// The format version byte this crate writes and reads.
 pub(crate) const VERSION: u8 = 1;

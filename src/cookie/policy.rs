@@ -8,10 +8,10 @@
 
 use std::sync::Arc;
 
-use crate::chunks::{self, ChunkLimits};
 use crate::codec::DEFAULT_COOKIE_NAME;
+use crate::cookie::chunks::{self, ChunkLimits};
+use crate::cookie::grammar::{is_av_octet, is_token};
 use crate::error::{Error, ErrorKind, Result};
-use crate::grammar::{is_av_octet, is_token};
 
 /// Browsers ignore (Chromium) or reject the cookie for (Firefox) a Path or
 /// Domain value longer than this (RFC 6265bis §5.6 step 6; Chromium
@@ -510,7 +510,7 @@ impl CookiePolicyBuilder {
             return config("max_chunks must be between 2 and 16");
         }
         let limits = ChunkLimits::new(self.name.len(), self.max_chunks, self.header_budget);
-        if limits.max_value_len() < crate::envelope::MIN_ENCODED_LEN {
+        if limits.max_value_len() < crate::seal::envelope::MIN_ENCODED_LEN {
             return config("the cookie header budget leaves no room for a sealed value");
         }
         Ok(CookiePolicy {

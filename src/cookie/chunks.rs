@@ -56,7 +56,7 @@ pub(crate) const TRACKED_CHUNKS: usize = 64;
 /// The longest cookie name a policy accepts: room is left for the largest
 /// chunk suffix (`.15`) and a minimal sealed value within 4096 bytes.
 pub(crate) const MAX_NAME_LEN: usize =
-    MAX_NAME_VALUE_LEN - suffix_len(MAX_CHUNKS - 1) - crate::envelope::MIN_ENCODED_LEN;
+    MAX_NAME_VALUE_LEN - suffix_len(MAX_CHUNKS - 1) - crate::seal::envelope::MIN_ENCODED_LEN;
 
 const _: () = assert!(MAX_CHUNKS <= TRACKED_CHUNKS);
 const _: () = assert!(DEFAULT_MAX_CHUNKS >= 2 && DEFAULT_MAX_CHUNKS <= MAX_CHUNKS);

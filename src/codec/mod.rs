@@ -7,18 +7,24 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
-use crate::aead::{Cipher, NONCE_LEN};
-use crate::clock::{Clock, SystemClock, from_unix_seconds, unix_seconds};
-use crate::envelope::{self, Plaintext, Sealing, Untrusted};
+use crate::cookie::grammar::is_token;
 use crate::error::{Error, ErrorKind, Result};
-use crate::grammar::is_token;
-use crate::key::KeyId;
-use crate::keyring::Keyring;
-use crate::lifetime::{Lifetime, secs};
-use crate::payload::{self, Claims, Data, RawPayload, Value};
-use crate::replay::ReplayGuard;
-use crate::revocation::Revocation;
-use crate::session::{SESSION_ID_LEN, SealKind, SessionId, SessionMeta};
+use crate::freshness::clock::{Clock, SystemClock, from_unix_seconds, unix_seconds};
+use crate::freshness::lifetime::{Lifetime, secs};
+use crate::freshness::replay::ReplayGuard;
+use crate::freshness::revocation::Revocation;
+use crate::keys::key::KeyId;
+use crate::keys::keyring::Keyring;
+use crate::seal::aead::{Cipher, NONCE_LEN};
+use crate::seal::envelope::{self, Plaintext, Sealing, Untrusted};
+use crate::seal::payload::{self, Claims, Data, RawPayload, Value};
+use crate::session::meta::{SESSION_ID_LEN, SealKind, SessionId, SessionMeta};
+
+#[cfg(feature = "internal-vectors")]
+mod deterministic;
+#[cfg(feature = "internal-vectors")]
+#[doc(hidden)]
+pub use deterministic::VectorClaims;
 
 /// The default cookie name: the `__Host-` prefix makes browsers require
 /// Secure, `Path=/` and no Domain (RFC 6265bis §4.1.3.2).
@@ -361,7 +367,7 @@ impl SessionCodec {
         // and one draw from the generator for both the id and the nonce.
         let now = unix_seconds(self.clock.now());
         let mut random = [0u8; SESSION_ID_LEN + NONCE_LEN];
-        crate::random::fill(&mut random)?;
+        crate::seal::random::fill(&mut random)?;
         let sid = core::array::from_fn(|i| random[i]);
         let nonce = core::array::from_fn(|i| random[SESSION_ID_LEN + i]);
         let claims = self.new_claims(now, SealKind::Session, None, sid);
@@ -425,7 +431,7 @@ impl SessionCodec {
 
     fn seal_claims(&self, claims: &Claims, data: &impl Data) -> Result<String> {
         let mut nonce = [0u8; NONCE_LEN];
-        crate::random::fill(&mut nonce)?;
+        crate::seal::random::fill(&mut nonce)?;
         self.seal_with_nonce(&nonce, claims, data)
     }
 
@@ -654,9 +660,9 @@ pub(crate) mod testing {
     use super::*;
 
     fn aead_calls(f: impl FnOnce()) -> usize {
-        let before = crate::aead::OPEN_CALLS.with(core::cell::Cell::get);
+        let before = crate::seal::aead::OPEN_CALLS.with(core::cell::Cell::get);
         f();
-        crate::aead::OPEN_CALLS.with(core::cell::Cell::get) - before
+        crate::seal::aead::OPEN_CALLS.with(core::cell::Cell::get) - before
     }
 
     #[test]
@@ -708,7 +714,7 @@ pub(crate) mod testing {
             &self,
             nonce: &[u8; NONCE_LEN],
             claims: &Claims,
-            data: &impl crate::payload::Data,
+            data: &impl crate::seal::payload::Data,
         ) -> Result<String> {
             self.seal_with_nonce(nonce, claims, data)
         }

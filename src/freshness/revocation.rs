@@ -10,9 +10,9 @@ use std::sync::Mutex;
 
 use time::OffsetDateTime;
 
-use crate::clock::unix_seconds;
 use crate::error::{Error, ErrorKind, Result};
-use crate::session::{SessionId, SessionMeta};
+use crate::freshness::clock::unix_seconds;
+use crate::session::meta::{SessionId, SessionMeta};
 
 /// Decides whether an authenticated session has been revoked.
 ///

@@ -6,8 +6,8 @@
 use time::Duration;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::payload::Claims;
-use crate::session::SealKind;
+use crate::seal::payload::Claims;
+use crate::session::meta::SealKind;
 
 /// Time limits for sessions and single-use seals.
 ///

@@ -5,9 +5,9 @@ use core::str::FromStr;
 
 use zeroize::Zeroizing;
 
-use crate::aead::Cipher;
 use crate::error::{Error, Result};
-use crate::key::{Key, KeyId};
+use crate::keys::key::{Key, KeyId};
+use crate::seal::aead::Cipher;
 
 #[derive(Clone)]
 pub(crate) struct Entry {

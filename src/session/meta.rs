@@ -5,10 +5,10 @@ use core::fmt;
 
 use time::OffsetDateTime;
 
-use crate::clock::from_unix_seconds;
 use crate::error::Result;
-use crate::key::KeyId;
-use crate::payload::Claims;
+use crate::freshness::clock::from_unix_seconds;
+use crate::keys::key::KeyId;
+use crate::seal::payload::Claims;
 
 /// Length of a session id: 128 bits from the OS CSPRNG (ASVS 5.0 7.2.3).
 pub const SESSION_ID_LEN: usize = 16;
@@ -28,7 +28,7 @@ impl SessionId {
     /// [`ErrorKind::Rng`](crate::ErrorKind::Rng) if the generator fails.
     pub fn random() -> Result<Self> {
         let mut id = [0u8; SESSION_ID_LEN];
-        crate::random::fill(&mut id)?;
+        crate::seal::random::fill(&mut id)?;
         Ok(Self(id))
     }
 

@@ -38,8 +38,8 @@ use serde::de::DeserializeOwned;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::handle::SessionHandle;
-use crate::session_cookies::SessionCookies;
+use crate::session::handle::SessionHandle;
+use crate::session::sessions::SessionCookies;
 
 /// Loads a [`SessionHandle<T>`] into each request's extensions and writes
 /// the session's cookies into each response. `T` is the app's session
@@ -231,10 +231,10 @@ mod tests {
     use tracing::{Event, Level, Metadata, Subscriber};
 
     use super::*;
-    use crate::attributes::CookiePolicy;
     use crate::codec::SessionCodec;
-    use crate::key::KeyId;
-    use crate::keyring::Keyring;
+    use crate::cookie::policy::CookiePolicy;
+    use crate::keys::key::KeyId;
+    use crate::keys::keyring::Keyring;
 
     /// Records each event as its level and `name=value` fields.
     #[derive(Default)]

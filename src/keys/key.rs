@@ -48,7 +48,7 @@ impl Key {
     /// [`ErrorKind::Rng`] if the operating system's generator fails.
     pub fn try_generate() -> Result<Self> {
         let mut bytes = [0u8; KEY_LEN];
-        crate::random::fill(&mut bytes)?;
+        crate::seal::random::fill(&mut bytes)?;
         let key = Self(bytes);
         bytes.zeroize();
         Ok(key)
@@ -138,7 +138,7 @@ impl Key {
     /// useful about the key.
     #[must_use]
     pub fn fingerprint(&self) -> String {
-        let tag = crate::aead::fingerprint(self);
+        let tag = crate::seal::aead::fingerprint(self);
         let mut out = String::with_capacity(16);
         for b in &tag[..8] {
             out.push(char::from(HEX[usize::from(b >> 4)]));

@@ -58,7 +58,7 @@ use serde::de::DeserializeOwned;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::handle::SessionHandle;
+use crate::session::handle::SessionHandle;
 
 /// The name of the request header that carries a CSRF token, for
 /// JavaScript clients: `x-csrf-token`.

@@ -9,7 +9,7 @@ use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::key::Key;
+use crate::keys::key::Key;
 
 /// Nonce length: 192 bits, drawn at random for every seal.
 pub(crate) const NONCE_LEN: usize = 24;

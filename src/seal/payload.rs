@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::session::{SESSION_ID_LEN, SealKind};
+use crate::session::meta::{SESSION_ID_LEN, SealKind};
 
 const KIND_SESSION: u8 = 0;
 const KIND_SINGLE_USE: u8 = 1;

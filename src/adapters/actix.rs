@@ -61,9 +61,9 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseErr
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::handle::SessionHandle;
-use crate::session_cookies::SessionCookies;
-use crate::set_cookie::SetCookie;
+use crate::cookie::set_cookie::SetCookie;
+use crate::session::handle::SessionHandle;
+use crate::session::sessions::SessionCookies;
 
 /// Middleware that gives every request a [`SessionHandle<T>`] and writes
 /// the session's cookies into the response.

@@ -6,15 +6,15 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::attributes::{CookiePolicy, Persistence};
-use crate::chunks::{self, Layout};
-use crate::clock::from_unix_seconds;
 use crate::codec::{Opened, SessionCodec, SessionCodecBuilder};
-use crate::cookie_header::{Candidates, CarriedCookies};
+use crate::cookie::chunks::{self, Layout};
+use crate::cookie::policy::{CookiePolicy, Persistence};
+use crate::cookie::request::{Candidates, CarriedCookies};
+use crate::cookie::set_cookie::{Lifespan, SetCookie};
 use crate::error::{Error, ErrorKind, Result};
-use crate::key::KeyId;
-use crate::session::SessionMeta;
-use crate::set_cookie::{Lifespan, SetCookie};
+use crate::freshness::clock::from_unix_seconds;
+use crate::keys::key::KeyId;
+use crate::session::meta::SessionMeta;
 
 /// A [`SessionCodec`] and a [`CookiePolicy`] that agree on the cookie name
 /// and the size budget: what an HTTP adapter needs to read a session from a
@@ -405,10 +405,10 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::clock::ManualClock;
-    use crate::key::KeyId;
-    use crate::keyring::Keyring;
-    use crate::payload::Claims;
+    use crate::freshness::clock::ManualClock;
+    use crate::keys::key::KeyId;
+    use crate::keys::keyring::Keyring;
+    use crate::seal::payload::Claims;
 
     const T0: i64 = 1_700_000_000;
 
@@ -448,15 +448,27 @@ mod tests {
         let t0 = u64::try_from(T0).unwrap();
         let older_but_higher_gen = c
             .codec()
-            .seal_fixed(&[1; 24], &claims(t0 - 10, 9), &crate::payload::Value(&1u8))
+            .seal_fixed(
+                &[1; 24],
+                &claims(t0 - 10, 9),
+                &crate::seal::payload::Value(&1u8),
+            )
             .unwrap();
         let newest = c
             .codec()
-            .seal_fixed(&[2; 24], &claims(t0 - 5, 2), &crate::payload::Value(&2u8))
+            .seal_fixed(
+                &[2; 24],
+                &claims(t0 - 5, 2),
+                &crate::seal::payload::Value(&2u8),
+            )
             .unwrap();
         let same_second_lower_gen = c
             .codec()
-            .seal_fixed(&[3; 24], &claims(t0 - 5, 1), &crate::payload::Value(&3u8))
+            .seal_fixed(
+                &[3; 24],
+                &claims(t0 - 5, 1),
+                &crate::seal::payload::Value(&3u8),
+            )
             .unwrap();
         let values = [older_but_higher_gen, same_second_lower_gen, newest];
         let h = header(&c, &values);
@@ -477,7 +489,7 @@ mod tests {
         expired.expires = t0 - 1;
         let expired = c
             .codec()
-            .seal_fixed(&[1; 24], &expired, &crate::payload::Value(&1u8))
+            .seal_fixed(&[1; 24], &expired, &crate::seal::payload::Value(&1u8))
             .unwrap();
         let h = header(&c, &["garbage".into(), expired, "A".repeat(80)]);
         let read = c.open::<u8>([h.as_str()]);

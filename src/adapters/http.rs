@@ -39,9 +39,9 @@ use ::http::{HeaderMap, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::handle::SessionHandle;
-use crate::session_cookies::{ReadOutcome, SessionCookies};
-use crate::set_cookie::SetCookie;
+use crate::cookie::set_cookie::SetCookie;
+use crate::session::handle::SessionHandle;
+use crate::session::sessions::{ReadOutcome, SessionCookies};
 
 /// Every `Cookie` header value of a request, in order (HTTP/2 and HTTP/3
 /// send one field per cookie; HTTP/1.1 one field for all).
@@ -110,12 +110,12 @@ pub fn append_set_cookies(headers: &mut HeaderMap, set: &[SetCookie]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attributes::CookiePolicy;
-    use crate::clock::ManualClock;
     use crate::codec::SessionCodec;
+    use crate::cookie::policy::CookiePolicy;
     use crate::error::ErrorKind;
-    use crate::key::KeyId;
-    use crate::keyring::Keyring;
+    use crate::freshness::clock::ManualClock;
+    use crate::keys::key::KeyId;
+    use crate::keys::keyring::Keyring;
 
     fn cookies(chunks: usize) -> Arc<SessionCookies> {
         let codec = SessionCodec::builder(Keyring::generate(KeyId(1)).unwrap())

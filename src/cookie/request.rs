@@ -11,7 +11,7 @@
 //! stored are skipped before any decoding, and at most
 //! [`MAX_CANDIDATES_PER_NAME`] joined chunk sets are assembled.
 
-use crate::chunks::{self, ChunkLimits, TRACKED_CHUNKS};
+use crate::cookie::chunks::{self, ChunkLimits, TRACKED_CHUNKS};
 
 /// How many values of one cookie name are examined, and how many joined
 /// chunk sets are tried. A sibling subdomain can add cookies with our name
@@ -219,7 +219,7 @@ fn next_choice(choice: &mut [usize], lists: &[Vec<&str>]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chunks::DEFAULT_COOKIE_HEADER_BUDGET;
+    use crate::cookie::chunks::DEFAULT_COOKIE_HEADER_BUDGET;
 
     const NAME: &str = "__Host-s";
 

@@ -1,0 +1,9 @@
+//! Cookies: the RFC 6265bis grammar, name prefixes, the cookie policy,
+//! `Set-Cookie` rendering, `Cookie` header parsing, chunks and the size
+//! limits.
+
+pub(crate) mod chunks;
+pub(crate) mod grammar;
+pub(crate) mod policy;
+pub(crate) mod request;
+pub(crate) mod set_cookie;
