@@ -17,11 +17,10 @@ use std::sync::Arc;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use sealed_session::actix::{Session, SessionMiddleware};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use sealed_session::Session;
 use sealed_session::{
-    Clock, CookiePolicy, ErrorKind, KeyId, Keyring, Lifetime, Persistence, SessionCodec,
-    SessionCookies, SystemClock,
+    Clock, CookiePolicy, ErrorKind, KeyId, Keyring, Lifetime, Persistence, Sessions, SystemClock,
 };
 use serde::{Deserialize, Serialize};
 
@@ -141,10 +140,13 @@ impl Settings {
     /// from `clock`.
     ///
     /// # Errors
-    /// [`ErrorKind::Config`] if the settings are inconsistent (idle longer
+    /// [`ConfigError`](sealed_session::ConfigError) if the settings are inconsistent (idle longer
     /// than absolute, an idle timeout under two seconds, 0 or more than 16
     /// chunks).
-    pub fn session_cookies(&self, clock: Arc<dyn Clock>) -> sealed_session::Result<SessionCookies> {
+    pub fn session_cookies(
+        &self,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Sessions, sealed_session::ConfigError> {
         // Chunking up to `chunks` full cookies: the Cookie header budget is
         // that many cookies (the library's default, 7168 bytes, stays under
         // the common 8 KiB header limit and so allows only 2).
@@ -154,12 +156,11 @@ impl Settings {
         if self.persistent {
             policy = policy.persistence(Persistence::UntilExpiry);
         }
-        SessionCookies::new(
-            SessionCodec::builder(self.keyring.clone())
-                .lifetime(self.lifetime())
-                .clock(clock),
-            policy.build()?,
-        )
+        Sessions::builder(self.keyring.clone())
+            .lifetime(self.lifetime())
+            .clock(clock)
+            .cookie(policy.build()?)
+            .build()
     }
 }
 
@@ -170,31 +171,43 @@ fn number<N: core::str::FromStr>(name: &str, value: &str) -> Result<N, String> {
         .map_err(|_| format!("{name}: expected a non-negative whole number"))
 }
 
-/// The session middleware for the demo's [`DemoSession`].
-#[must_use]
-pub fn middleware(cookies: Arc<SessionCookies>) -> SessionMiddleware<DemoSession> {
-    SessionMiddleware::new(cookies)
-}
-
 /// Whether the demo's cookies persist, for `GET /api/session`.
 #[derive(Clone, Copy, Debug)]
 struct Persistent(bool);
 
 /// Registers the demo's routes. `cookies` is the instance the middleware
 /// uses; the JSON reports its persistence.
-pub fn configure(cfg: &mut web::ServiceConfig, cookies: &SessionCookies) {
+pub fn configure(cfg: &mut web::ServiceConfig, cookies: &Sessions) {
     let persistent = cookies.policy().persistence() == Persistence::UntilExpiry;
     cfg.app_data(web::Data::new(Persistent(persistent)))
         .route("/", web::get().to(index))
         .route("/api/session", web::get().to(api_session))
-        .route("/login", web::post().to(login))
-        .route("/logout", web::post().to(logout))
-        .route("/grow", web::post().to(grow));
+        // Every POST needs the session's token; a first sign-in may come
+        // before any session exists.
+        .service(
+            web::resource("/login")
+                .wrap(
+                    cookies
+                        .csrf_middleware::<DemoSession>()
+                        .allow_without_session(),
+                )
+                .route(web::post().to(login)),
+        )
+        .service(
+            web::resource("/logout")
+                .wrap(cookies.csrf_middleware::<DemoSession>())
+                .route(web::post().to(logout)),
+        )
+        .service(
+            web::resource("/grow")
+                .wrap(cookies.csrf_middleware::<DemoSession>())
+                .route(web::post().to(grow)),
+        );
 }
 
-/// The whole demo app: [`middleware`] around [`configure`].
+/// The whole demo app: the session middleware around [`configure`].
 pub fn app(
-    cookies: Arc<SessionCookies>,
+    cookies: Sessions,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -205,7 +218,7 @@ pub fn app(
     >,
 > {
     App::new()
-        .wrap(middleware(Arc::clone(&cookies)))
+        .wrap(cookies.middleware::<DemoSession>())
         .configure(|cfg| configure(cfg, &cookies))
 }
 
@@ -336,7 +349,6 @@ fn escape(text: &str) -> String {
 /// its token in `x-csrf-token` needs no body.
 #[derive(Debug, Default, Deserialize)]
 struct Fields {
-    csrf: Option<String>,
     user: Option<String>,
     bytes: Option<String>,
 }
@@ -345,39 +357,17 @@ fn fields(form: Option<web::Form<Fields>>) -> Fields {
     form.map(web::Form::into_inner).unwrap_or_default()
 }
 
-/// Whether the form field `csrf` or the header `x-csrf-token` carries the
-/// session's CSRF token.
-fn csrf_ok(session: &Session<DemoSession>, req: &HttpRequest, fields: &Fields) -> bool {
-    let header = req
-        .headers()
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok());
-    [fields.csrf.as_deref(), header]
-        .into_iter()
-        .flatten()
-        .any(|token| session.verify_csrf(token))
-}
-
 fn see_other() -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/"))
         .finish()
 }
 
-fn forbidden() -> HttpResponse {
-    HttpResponse::Forbidden().body("missing or invalid CSRF token")
-}
-
 async fn login(
     session: Session<DemoSession>,
-    req: HttpRequest,
     form: Option<web::Form<Fields>>,
 ) -> actix_web::Result<HttpResponse> {
     let fields = fields(form);
-    // With no session there is nothing to protect yet.
-    if session.meta().is_some() && !csrf_ok(&session, &req, &fields) {
-        return Ok(forbidden());
-    }
     let Some(user) = fields
         .user
         .filter(|u| !u.is_empty() && u.len() <= MAX_USER_LEN)
@@ -390,27 +380,17 @@ async fn login(
     Ok(see_other())
 }
 
-async fn logout(
-    session: Session<DemoSession>,
-    req: HttpRequest,
-    form: Option<web::Form<Fields>>,
-) -> HttpResponse {
-    if !csrf_ok(&session, &req, &fields(form)) {
-        return forbidden();
-    }
+async fn logout(session: Session<DemoSession>, form: Option<web::Form<Fields>>) -> HttpResponse {
+    let _ = fields(form);
     session.clear();
     see_other()
 }
 
 async fn grow(
     session: Session<DemoSession>,
-    req: HttpRequest,
     form: Option<web::Form<Fields>>,
 ) -> actix_web::Result<HttpResponse> {
     let fields = fields(form);
-    if !csrf_ok(&session, &req, &fields) {
-        return Ok(forbidden());
-    }
     let Some(bytes) = fields
         .bytes
         .and_then(|b| b.trim().parse::<usize>().ok())
@@ -449,10 +429,9 @@ async fn main() -> io::Result<()> {
             settings.keyring.to_secret_string().as_str()
         );
     }
-    let cookies = Arc::new(cookies);
     let port = settings.port;
     eprintln!("listening on http://127.0.0.1:{port}");
-    HttpServer::new(move || app(Arc::clone(&cookies)))
+    HttpServer::new(move || app(cookies.clone()))
         .bind(("127.0.0.1", port))?
         .run()
         .await

@@ -8,18 +8,14 @@
 //! the tests check is what this demo does.
 
 use std::error::Error;
-use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use sealed_session::axum::{RequireCsrf, Session};
-use sealed_session::tower::SessionLayer;
-use sealed_session::{
-    CookiePolicy, ErrorKind, KeyId, Keyring, Lifetime, Persistence, SessionCodec, SessionCookies,
-};
+use sealed_session::Session;
+use sealed_session::{CookiePolicy, ErrorKind, KeyId, Keyring, Lifetime, Persistence, Sessions};
 use serde::{Deserialize, Serialize};
 
 /// The demo's session data (`docs/DEMO.md`, "Session data").
@@ -37,20 +33,20 @@ pub struct DemoSession {
 const MAX_GROW: usize = 16_384;
 
 /// The demo's routes, with `cookies` sealing the sessions.
-pub fn app(cookies: Arc<SessionCookies>) -> Router {
+pub fn app(cookies: Sessions) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/api/session", get(api_session))
         .route("/logout", post(logout))
         .route("/grow", post(grow))
         // Every POST above needs the session's token.
-        .route_layer(RequireCsrf::<DemoSession>::new())
+        .route_layer(cookies.csrf::<DemoSession>())
         // A first login may come before any session exists.
         .route(
             "/login",
-            post(login).layer(RequireCsrf::<DemoSession>::new().allow_without_session()),
+            post(login).layer(cookies.csrf::<DemoSession>().allow_without_session()),
         )
-        .layer(SessionLayer::<DemoSession>::new(Arc::clone(&cookies)))
+        .layer(cookies.layer::<DemoSession>())
         .with_state(cookies)
 }
 
@@ -102,7 +98,7 @@ impl IntoResponse for Failure {
 }
 
 /// Counts the visit and describes the session (starting one if needed).
-fn visit(session: &Session<DemoSession>, cookies: &SessionCookies) -> Result<View, Failure> {
+fn visit(session: &Session<DemoSession>, cookies: &Sessions) -> Result<View, Failure> {
     let data = session.update(|d| {
         d.visits += 1;
         d.clone()
@@ -124,14 +120,14 @@ fn visit(session: &Session<DemoSession>, cookies: &SessionCookies) -> Result<Vie
 }
 
 async fn api_session(
-    State(cookies): State<Arc<SessionCookies>>,
+    State(cookies): State<Sessions>,
     session: Session<DemoSession>,
 ) -> Result<Json<View>, Failure> {
     Ok(Json(visit(&session, &cookies)?))
 }
 
 async fn index(
-    State(cookies): State<Arc<SessionCookies>>,
+    State(cookies): State<Sessions>,
     session: Session<DemoSession>,
 ) -> Result<Html<String>, Failure> {
     Ok(Html(page(&visit(&session, &cookies)?)))
@@ -256,7 +252,7 @@ fn env_number<N: core::str::FromStr>(name: &str, default: N) -> Result<N, Box<dy
 }
 
 /// The demo's cookies from `docs/DEMO.md`'s environment variables.
-fn cookies_from_env() -> Result<SessionCookies, Box<dyn Error>> {
+fn cookies_from_env() -> Result<Sessions, Box<dyn Error>> {
     let keyring: Keyring = if let Ok(text) = std::env::var("SESSION_KEYS") {
         text.parse()?
     } else {
@@ -289,16 +285,16 @@ fn cookies_from_env() -> Result<SessionCookies, Box<dyn Error>> {
         .cookie_header_budget(chunks * (sealed_session::MAX_NAME_VALUE_LEN + 2))
         .persistence(persistence)
         .build()?;
-    Ok(SessionCookies::new(
-        SessionCodec::builder(keyring).lifetime(lifetime),
-        policy,
-    )?)
+    Ok(Sessions::builder(keyring)
+        .lifetime(lifetime)
+        .cookie(policy)
+        .build()?)
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
     let port: u16 = env_number("PORT", 3000)?;
-    let cookies = Arc::new(cookies_from_env()?);
+    let cookies = cookies_from_env()?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     eprintln!("sealed-session axum demo on http://127.0.0.1:{port}");
     axum::serve(listener, app(cookies)).await?;

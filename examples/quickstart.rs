@@ -17,7 +17,7 @@ struct Session {
     visits: u32,
 }
 
-fn main() -> Result<(), sealed_session::Error> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     // In production: `std::env::var("SESSION_KEYS")?.parse()?` with keys from
     // `sealed-session keygen`.
     let keyring = Keyring::generate(KeyId(1))?;
@@ -47,7 +47,7 @@ fn main() -> Result<(), sealed_session::Error> {
         opened.data,
         opened.reseal_due()
     );
-    let value = codec.reseal(
+    let value = codec.seal_session(
         &opened.meta,
         &Session {
             visits: opened.data.visits + 1,

@@ -18,17 +18,19 @@ pub use crate::cookie::policy::{
 };
 pub use crate::cookie::request::{CarriedCookies, MAX_CANDIDATES_PER_NAME};
 pub use crate::cookie::set_cookie::SetCookie;
-pub use crate::csrf::CSRF_TOKEN_LEN;
-pub use crate::error::{Error, ErrorKind, Result};
+pub use crate::csrf::{CSRF_FIELD, CSRF_HEADER, CSRF_TOKEN_LEN, MAX_FORM_BYTES};
+pub use crate::error::{ConfigError, Error, ErrorKind, Result};
 pub use crate::freshness::clock::{Clock, ManualClock, SystemClock};
 pub use crate::freshness::lifetime::Lifetime;
 pub use crate::freshness::replay::{MemoryReplayGuard, ReplayGuard};
 pub use crate::freshness::revocation::{MemoryRevocation, Revocation};
 pub use crate::keys::key::{KEY_LEN, Key, KeyId};
 pub use crate::keys::keyring::{Keyring, RotationStep};
-pub use crate::session::handle::SessionHandle;
+pub use crate::session::builder::SessionsBuilder;
+pub use crate::session::handle::Session;
 pub use crate::session::meta::{SESSION_ID_LEN, SealKind, SessionId, SessionMeta};
-pub use crate::session::sessions::{ReadOutcome, SessionCookies};
+pub use crate::session::read::ReadOutcome;
+pub use crate::session::sessions::Sessions;
 
 // Adapters, one file each, behind a feature named after their dependency.
 #[cfg(feature = "actix-web")]

@@ -40,8 +40,8 @@ use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
-use sealed_session::actix::{Session, SessionMiddleware};
-use sealed_session::{Key, KeyId, Keyring, ManualClock, SessionCookies};
+use sealed_session::Session;
+use sealed_session::{Key, KeyId, Keyring, ManualClock, Sessions};
 use serde_json::Value;
 use time::Duration;
 
@@ -50,7 +50,7 @@ const NAME: &str = "__Host-session";
 
 // ---------------------------------------------------------------------------
 // Server starter, shaped for the shared conformance suite: give it the
-// `SessionCookies`, get the base URL and a handle that stops the server.
+// `Sessions`, get the base URL and a handle that stops the server.
 
 /// A running server. Dropping it stops the server (so it can serve as the
 /// conformance suite's `Server` guard); [`Running::stop`] also waits for
@@ -81,9 +81,9 @@ impl Drop for Running {
 /// background thread with its own actix runtime; returns the base URL
 /// (`http://127.0.0.1:PORT`, no trailing slash) once it accepts
 /// connections.
-async fn start(cookies: Arc<SessionCookies>) -> (String, Running) {
+async fn start(cookies: Sessions) -> (String, Running) {
     serve(move |listener| {
-        Ok(HttpServer::new(move || demo::app(Arc::clone(&cookies)))
+        Ok(HttpServer::new(move || demo::app(cookies.clone()))
             .workers(2)
             .disable_signals()
             .listen(listener)?
@@ -96,7 +96,7 @@ async fn start(cookies: Arc<SessionCookies>) -> (String, Running) {
 struct ActixHarness;
 
 impl conformance::Harness for ActixHarness {
-    async fn start(cookies: Arc<SessionCookies>) -> conformance::Server {
+    async fn start(cookies: Sessions) -> conformance::Server {
         let (base, running) = start(cookies).await;
         conformance::Server::new(base, running)
     }
@@ -114,7 +114,7 @@ struct AxumHarness;
 
 #[cfg(feature = "axum")]
 impl conformance::Harness for AxumHarness {
-    async fn start(cookies: Arc<SessionCookies>) -> conformance::Server {
+    async fn start(cookies: Sessions) -> conformance::Server {
         struct AbortOnDrop(tokio::task::JoinHandle<()>);
         impl Drop for AbortOnDrop {
             fn drop(&mut self) {
@@ -174,12 +174,12 @@ fn keyring(id: u32) -> Keyring {
     Keyring::generate(KeyId(id)).unwrap()
 }
 
-fn cookies(settings: &demo::Settings, clock: &ManualClock) -> Arc<SessionCookies> {
-    Arc::new(settings.session_cookies(Arc::new(clock.clone())).unwrap())
+fn cookies(settings: &demo::Settings, clock: &ManualClock) -> Sessions {
+    settings.session_cookies(Arc::new(clock.clone())).unwrap()
 }
 
 /// The demo's default settings on a manual clock.
-fn default_cookies(clock: &ManualClock) -> Arc<SessionCookies> {
+fn default_cookies(clock: &ManualClock) -> Sessions {
     cookies(&demo::Settings::new(keyring(1)), clock)
 }
 
@@ -861,7 +861,7 @@ async fn missing_middleware_names_the_fix() {
     let cookies = default_cookies(&clock);
     let (base, server) = serve(move |listener| {
         Ok(HttpServer::new(move || {
-            let cookies = Arc::clone(&cookies);
+            let cookies = cookies.clone();
             App::new().configure(move |cfg| demo::configure(cfg, &cookies))
         })
         .workers(1)
@@ -879,19 +879,19 @@ async fn missing_middleware_names_the_fix() {
     let body = response.text().await.unwrap();
     assert!(
         body.contains("Session<")
-            && body.contains("needs sealed_session::actix::SessionMiddleware<")
-            && body.contains(".wrap(SessionMiddleware::<"),
+            && body.contains("needs the session middleware")
+            && body.contains(".wrap(sessions.middleware::<"),
         "{body}"
     );
     server.stop().await;
 }
 
 /// An app outside the demo, for the middleware's edge cases.
-fn edge_app(cookies: Arc<SessionCookies>) -> (String, Running) {
+fn edge_app(cookies: Sessions) -> (String, Running) {
     serve(move |listener| {
         Ok(HttpServer::new(move || {
             App::new()
-                .wrap(SessionMiddleware::<String>::new(Arc::clone(&cookies)))
+                .wrap(cookies.middleware::<String>())
                 // Grows past the cookie budget without `flush`.
                 .route(
                     "/huge",
@@ -1056,7 +1056,7 @@ mod events {
         let _ = events();
         let clock = ManualClock::at_unix(T0);
         let cookies = default_cookies(&clock);
-        let (base, server) = start(Arc::clone(&cookies)).await;
+        let (base, server) = start(cookies.clone()).await;
         let client = raw();
 
         let (first, headers) = api(&client, &base).await;
@@ -1087,7 +1087,7 @@ mod events {
 
         let logged = ours();
         assert!(
-            logged.iter().any(|e| e.starts_with("DEBUG")
+            logged.iter().any(|e| e.starts_with("INFO")
                 && e.contains("kind=\"unauthenticated\"")
                 && e.contains("key_id=")),
             "{logged:?}"

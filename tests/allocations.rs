@@ -90,13 +90,13 @@ fn main() {
     // Seal: the sealing buffer, sized once, and the returned String.
     let (n, value) = allocations(|| codec.seal(&s).unwrap());
     check.expect("seal (new session, typical struct)", n, 2);
-    let (n, _) = allocations(|| codec.reseal(&meta, &s).unwrap());
+    let (n, _) = allocations(|| codec.seal_session(&meta, &s).unwrap());
     check.expect("reseal (typical struct)", n, 2);
-    let (n, raw) = allocations(|| codec.reseal_raw(&meta, &payload).unwrap());
-    check.expect("reseal_raw (256 bytes)", n, 2);
+    let (n, raw) = allocations(|| codec.seal_session_raw(&meta, &payload).unwrap());
+    check.expect("seal_session_raw (256 bytes)", n, 2);
     let big = vec![b'x'; 2900];
-    let (n, _) = allocations(|| codec.reseal_raw(&meta, &big).unwrap());
-    check.expect("reseal_raw (2900 bytes)", n, 2);
+    let (n, _) = allocations(|| codec.seal_session_raw(&meta, &big).unwrap());
+    check.expect("seal_session_raw (2900 bytes)", n, 2);
 
     // Open: the decoded buffer, plus whatever the app's type owns.
     let (n, opened) = allocations(|| codec.open::<Session>(&value).unwrap());

@@ -22,16 +22,14 @@ mod conformance;
 #[path = "../examples/axum.rs"]
 mod demo;
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::http::header::CACHE_CONTROL;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use conformance::{Browser, Harness, Server};
-use sealed_session::axum::{RequireCsrf, Session};
-use sealed_session::tower::SessionLayer;
-use sealed_session::{KeyId, Keyring, SessionCookies};
+use sealed_session::Session;
+use sealed_session::axum::RequireCsrf;
+use sealed_session::{KeyId, Keyring, Sessions};
 
 /// Aborts the server task when the test drops its [`Server`].
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -52,7 +50,7 @@ async fn serve(app: Router) -> Server {
 struct AxumHarness;
 
 impl Harness for AxumHarness {
-    async fn start(cookies: Arc<SessionCookies>) -> Server {
+    async fn start(cookies: Sessions) -> Server {
         serve(demo::app(cookies)).await
     }
 }
@@ -62,7 +60,7 @@ conformance_suite!(
     AxumHarness
 );
 
-fn demo_cookies() -> Arc<SessionCookies> {
+fn demo_cookies() -> Sessions {
     conformance::cookies(&Keyring::generate(KeyId(1)).unwrap(), &conformance::clock())
 }
 
@@ -75,11 +73,9 @@ async fn a_missing_layer_is_a_setup_error_that_says_how_to_fix_it() {
     let reply = Browser::new().get(&server, "/").await;
     assert_eq!(reply.status, 500);
     assert!(
-        reply
-            .body
-            .contains("needs sealed_session::tower::SessionLayer<")
+        reply.body.contains("needs the session layer")
             && reply.body.contains("DemoSession")
-            && reply.body.contains(".layer(SessionLayer::<"),
+            && reply.body.contains(".layer(sessions.layer::<"),
         "{}",
         reply.body
     );
@@ -87,7 +83,7 @@ async fn a_missing_layer_is_a_setup_error_that_says_how_to_fix_it() {
     // A layer for another session type is the same mistake.
     let app = Router::new()
         .route("/", get(handler))
-        .layer(SessionLayer::<u32>::new(demo_cookies()));
+        .layer(demo_cookies().layer::<u32>());
     let server = serve(app).await;
     let reply = Browser::new().get(&server, "/").await;
     assert_eq!(reply.status, 500);
@@ -104,7 +100,7 @@ async fn a_missing_layer_is_a_setup_error_that_says_how_to_fix_it() {
     let reply = Browser::new().post(&server, "/", &[]).await;
     assert_eq!(reply.status, 500);
     assert!(
-        reply.body.contains(".layer(SessionLayer::<"),
+        reply.body.contains(".layer(sessions.layer::<"),
         "{}",
         reply.body
     );
@@ -119,7 +115,7 @@ async fn a_cookie_that_cannot_be_written_is_a_bare_500() {
     }
     let app = Router::new()
         .route("/", get(too_big))
-        .layer(SessionLayer::<String>::new(demo_cookies()));
+        .layer(demo_cookies().layer::<String>());
     let server = serve(app).await;
     let reply = Browser::new().get(&server, "/").await;
     assert_eq!(reply.status, 500);
@@ -139,7 +135,7 @@ async fn the_apps_own_cache_control_is_kept() {
     }
     let app = Router::new()
         .route("/", get(private))
-        .layer(SessionLayer::<u32>::new(demo_cookies()));
+        .layer(demo_cookies().layer::<u32>());
     let server = serve(app).await;
     let b = Browser::new();
     let url = format!("{}/", server.base);

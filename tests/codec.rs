@@ -124,7 +124,7 @@ fn every_single_bit_flip_is_refused() {
 fn characters_outside_the_alphabet_are_malformed_anywhere() {
     let c = codec(ring(1, 1));
     let value = c
-        .reseal_raw(&c.new_session(None).unwrap(), &[b'x'; 300])
+        .seal_session_raw(&c.new_session(None).unwrap(), &[b'x'; 300])
         .unwrap();
     for i in 0..value.len() {
         for bad in ['=', '+', '/', ' ', '.', '\n', '\0', '\u{7f}', 'é'] {
@@ -145,8 +145,8 @@ fn seals_of_the_same_data_differ() {
     let nonce = |v: &str| URL_SAFE_NO_PAD.decode(v).unwrap()[5..29].to_vec();
     assert_ne!(nonce(&a), nonce(&b));
     let opened = c.open::<Data>(&a).unwrap();
-    let r1 = c.reseal(&opened.meta, &opened.data).unwrap();
-    let r2 = c.reseal(&opened.meta, &opened.data).unwrap();
+    let r1 = c.seal_session(&opened.meta, &opened.data).unwrap();
+    let r2 = c.seal_session(&opened.meta, &opened.data).unwrap();
     assert_ne!(nonce(&r1), nonce(&r2), "re-seals draw fresh nonces too");
 }
 
@@ -230,18 +230,21 @@ fn bad_configuration_is_refused() {
             .cookie_name(name)
             .build()
             .unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Config, "{name:?}");
+        assert!(
+            err.to_string().starts_with("invalid configuration"),
+            "{name:?}"
+        );
     }
     let err = SessionCodec::builder(ring(1, 1))
         .purpose("")
         .build()
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(err.to_string().starts_with("invalid configuration"));
     let err = SessionCodec::builder(ring(1, 1))
         .max_value_len(10)
         .build()
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(err.to_string().starts_with("invalid configuration"));
 }
 
 #[test]
@@ -270,7 +273,7 @@ fn three_stage_rotation_loses_no_session() {
     for v in [&v_old, &v1] {
         let opened = stage2.open::<Data>(v).unwrap();
         assert_eq!(opened.reseal_due(), Some(ResealReason::NonPrimaryKey));
-        let resealed = stage2.reseal(&opened.meta, &opened.data).unwrap();
+        let resealed = stage2.seal_session(&opened.meta, &opened.data).unwrap();
         let again = stage2.open::<Data>(&resealed).unwrap();
         assert_eq!(again.meta.key_id(), KeyId(2));
         assert_eq!(
@@ -321,7 +324,7 @@ fn raw_payloads_round_trip_as_postcard_bytes() {
     let value = c.seal(&sample()).unwrap();
     let raw = c.open_raw(&value).unwrap();
     assert_eq!(raw.data, postcard::to_allocvec(&sample()).unwrap());
-    let again = c.reseal_raw(&raw.meta, &raw.data).unwrap();
+    let again = c.seal_session_raw(&raw.meta, &raw.data).unwrap();
     assert_eq!(c.open::<Data>(&again).unwrap().data, sample());
 }
 

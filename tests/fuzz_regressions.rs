@@ -186,7 +186,7 @@ fn cookie_header_check_on_genuine_and_mixed_headers() {
         (0, &["\u{1}=\u{b}; \u{1}=junk"], "idle_expired"),
         (0, &["\u{1}=\u{c}"], "unauthenticated"),
         (0, &["\u{1}=\u{f}"], "unauthenticated"),
-        (0, &["\u{1}=\u{e}"], "malformed"),
+        (0, &["\u{1}=\u{e}"], "invalid_claims"),
         (0, &["\u{1}.01=\u{4}; \u{1}.64=x; \u{1}.63=y"], "malformed"),
         (0, &["other=\u{2}"], "none"),
         (0, &[""], "none"),
@@ -207,11 +207,12 @@ fn cookie_header_check_on_genuine_and_mixed_headers() {
     cookie_header::check(b"");
     cookie_header::check(&[0xff; 300]);
 
-    // Hostile claims behind a valid tag: malformed, and the key it
-    // authenticated under is named (whoever made it holds that key).
+    // Hostile claims behind a valid tag: invalid claims (never malformed,
+    // which means no AEAD call was made), and the key it authenticated
+    // under is named (whoever made it holds that key).
     let (policy, headers) = cookie_header::decode(&encode(0, &["\u{1}=\u{e}"]));
     let read = cookie_header::FIXTURE.cookies[policy].open_raw(headers.iter().map(String::as_str));
-    assert_eq!(read.refusal, Some(sealed_session::ErrorKind::Malformed));
+    assert_eq!(read.refusal, Some(sealed_session::ErrorKind::InvalidClaims));
     assert_eq!(read.refused_key_id(), Some(sealed_session::KeyId(2)));
     // Malformed before the tag: no key id.
     let (policy, headers) = cookie_header::decode(&encode(0, &["\u{1}=junk"]));
@@ -294,7 +295,7 @@ fn cookie_header_fixed_debug_text_as_a_value_is_not_an_echo() {
 }
 
 /// set_cookie, crash-4775a468: the clock past what `time` holds reads as
-/// the epoch, behind the creation time taken a moment earlier; `reseal`
+/// the epoch, behind the creation time taken a moment earlier; `seal_session`
 /// then writes the creation time as the seal time (not "now"), which the
 /// check's reference claims did not.
 #[test]

@@ -5,17 +5,16 @@
 use std::sync::Arc;
 
 use sealed_session::{
-    CookiePolicy, ErrorKind, KeyId, Keyring, ManualClock, SessionCodec, SessionCookies,
-    SessionHandle, SetCookie,
+    CookiePolicy, ErrorKind, KeyId, Keyring, ManualClock, Session, Sessions, SetCookie,
 };
 use time::Duration;
 
-fn setup(chunks: usize) -> (Arc<SessionCookies>, ManualClock) {
+fn setup(chunks: usize) -> (Sessions, ManualClock) {
     let clock = ManualClock::at_unix(1_764_000_000);
     let codec =
-        SessionCodec::builder(Keyring::generate(KeyId(1)).unwrap()).clock(Arc::new(clock.clone()));
+        Sessions::builder(Keyring::generate(KeyId(1)).unwrap()).clock(Arc::new(clock.clone()));
     let policy = CookiePolicy::builder().chunked(chunks).build().unwrap();
-    (Arc::new(SessionCookies::new(codec, policy).unwrap()), clock)
+    (codec.cookie(policy).build().unwrap(), clock)
 }
 
 /// A browser's view: the Cookie header after applying `set` to `jar`.
@@ -36,38 +35,38 @@ fn apply(jar: &mut Vec<(String, String)>, set: &[SetCookie]) -> String {
 fn writes_only_when_needed() {
     let (cookies, clock) = setup(1);
     let mut jar = Vec::new();
-    let h = SessionHandle::<u32>::load(&cookies, []);
+    let h = Session::<u32>::load(&cookies, []);
     assert_eq!(h.get(), None);
     assert!(
         h.finish().unwrap().is_empty(),
         "no session, nothing carried: nothing to write"
     );
 
-    let h = SessionHandle::<u32>::load(&cookies, []);
+    let h = Session::<u32>::load(&cookies, []);
     h.insert(1);
     let set = h.finish().unwrap();
     assert_eq!(set.len(), 1);
     let header = apply(&mut jar, &set);
 
     // Read-only request: no Set-Cookie.
-    let h = SessionHandle::<u32>::load(&cookies, [header.as_str()]);
+    let h = Session::<u32>::load(&cookies, [header.as_str()]);
     assert_eq!(h.get(), Some(1));
     assert!(h.finish().unwrap().is_empty());
 
     // Renewal due: re-sealed without any change by the handler.
     clock.advance(Duration::minutes(6));
-    let h = SessionHandle::<u32>::load(&cookies, [header.as_str()]);
+    let h = Session::<u32>::load(&cookies, [header.as_str()]);
     let set = h.finish().unwrap();
     assert_eq!(set.len(), 1);
     assert_ne!(set[0].value(), jar[0].1);
     let header = apply(&mut jar, &set);
 
     // A change: written.
-    let h = SessionHandle::<u32>::load(&cookies, [header.as_str()]);
+    let h = Session::<u32>::load(&cookies, [header.as_str()]);
     h.update(|n| *n += 1);
     let header = apply(&mut jar, &h.finish().unwrap());
     assert_eq!(
-        SessionHandle::<u32>::load(&cookies, [header.as_str()]).get(),
+        Session::<u32>::load(&cookies, [header.as_str()]).get(),
         Some(2)
     );
 }
@@ -76,11 +75,11 @@ fn writes_only_when_needed() {
 fn clear_and_refused_cookies_get_removals() {
     let (cookies, _clock) = setup(1);
     let mut jar = Vec::new();
-    let h = SessionHandle::<String>::load(&cookies, []);
+    let h = Session::<String>::load(&cookies, []);
     h.insert("ada".into());
     let header = apply(&mut jar, &h.finish().unwrap());
 
-    let h = SessionHandle::<String>::load(&cookies, [header.as_str()]);
+    let h = Session::<String>::load(&cookies, [header.as_str()]);
     assert_eq!(h.remove().as_deref(), Some("ada"));
     let set = h.finish().unwrap();
     assert_eq!(set.len(), 1);
@@ -90,14 +89,14 @@ fn clear_and_refused_cookies_get_removals() {
     let v = &jar[0].1;
     let flipped = if &v[40..41] == "A" { "B" } else { "A" };
     let tampered = format!("{}={}{flipped}{}", jar[0].0, &v[..40], &v[41..]);
-    let h = SessionHandle::<String>::load(&cookies, [tampered.as_str()]);
+    let h = Session::<String>::load(&cookies, [tampered.as_str()]);
     assert_eq!(h.get(), None);
     assert_eq!(h.refusal(), Some(ErrorKind::Unauthenticated));
     assert_eq!(h.refused_key_id(), Some(KeyId(1)));
     let set = h.finish().unwrap();
     assert!(set.len() == 1 && set[0].is_removal());
     // A fresh session replaces the refused cookie in the same response.
-    let h = SessionHandle::<String>::load(&cookies, [tampered.as_str()]);
+    let h = Session::<String>::load(&cookies, [tampered.as_str()]);
     h.insert("new".into());
     let set = h.finish().unwrap();
     assert!(set.len() == 1 && !set[0].is_removal());
@@ -107,17 +106,17 @@ fn clear_and_refused_cookies_get_removals() {
 fn regenerate_changes_the_id_and_keeps_the_data() {
     let (cookies, _clock) = setup(1);
     let mut jar = Vec::new();
-    let h = SessionHandle::<u32>::load(&cookies, []);
+    let h = Session::<u32>::load(&cookies, []);
     h.insert(7);
     let header = apply(&mut jar, &h.finish().unwrap());
-    let h = SessionHandle::<u32>::load(&cookies, [header.as_str()]);
+    let h = Session::<u32>::load(&cookies, [header.as_str()]);
     let before = h.meta().unwrap().id();
     let token = h.csrf_token().unwrap();
     assert!(h.verify_csrf(&token));
     h.regenerate(Some("user-1")).unwrap();
     assert!(!h.verify_csrf(&token), "the token follows the session id");
     let header = apply(&mut jar, &h.finish().unwrap());
-    let h = SessionHandle::<u32>::load(&cookies, [header.as_str()]);
+    let h = Session::<u32>::load(&cookies, [header.as_str()]);
     let meta = h.meta().unwrap();
     assert_ne!(meta.id(), before);
     assert_eq!(meta.subject(), Some("user-1"));
@@ -128,7 +127,7 @@ fn regenerate_changes_the_id_and_keeps_the_data() {
 fn chunk_count_changes_remove_stale_chunks_and_flush_reports_too_large() {
     let (cookies, _clock) = setup(4);
     let mut jar = Vec::new();
-    let h = SessionHandle::<String>::load(&cookies, []);
+    let h = Session::<String>::load(&cookies, []);
     h.insert("x".repeat(5000));
     let header = apply(&mut jar, &h.finish().unwrap());
     assert_eq!(
@@ -137,14 +136,14 @@ fn chunk_count_changes_remove_stale_chunks_and_flush_reports_too_large() {
         "{:?}",
         jar.iter().map(|c| &c.0).collect::<Vec<_>>()
     );
-    let h = SessionHandle::<String>::load(&cookies, [header.as_str()]);
+    let h = Session::<String>::load(&cookies, [header.as_str()]);
     assert_eq!(h.get().map(|s| s.len()), Some(5000));
     h.insert("small".into());
     let set = h.finish().unwrap();
     let header = apply(&mut jar, &set);
     assert_eq!(jar.len(), 1, "the chunks are removed");
     assert_eq!(set.iter().filter(|c| c.is_removal()).count(), 2);
-    let h = SessionHandle::<String>::load(&cookies, [header.as_str()]);
+    let h = Session::<String>::load(&cookies, [header.as_str()]);
     assert_eq!(h.get().as_deref(), Some("small"));
     h.insert("x".repeat(100_000));
     assert_eq!(h.flush().unwrap_err().kind(), ErrorKind::TooLarge);

@@ -53,7 +53,7 @@ fn absolute_lifetime_boundary_and_renewal_never_extends_it() {
         );
         assert!(opened.idle_deadline().unix_timestamp() <= end);
         if opened.reseal_due().is_some() {
-            value = c.reseal(&opened.meta, &(opened.data + 1)).unwrap();
+            value = c.seal_session(&opened.meta, &(opened.data + 1)).unwrap();
             resealed += 1;
         }
     }
@@ -96,7 +96,7 @@ fn idle_timeout_boundary_and_renewal_interval() {
     let opened = c.open::<u8>(&value).unwrap();
     assert_eq!(opened.idle_deadline().unix_timestamp(), T0 + secs(l.idle));
     // Activity at idle-1 renews: the new value lives a full idle period from now.
-    let renewed = c.reseal(&opened.meta, &opened.data).unwrap();
+    let renewed = c.seal_session(&opened.meta, &opened.data).unwrap();
     clock.set_unix(T0 + secs(l.idle));
     assert_eq!(
         c.open::<u8>(&value).unwrap_err().kind(),
@@ -176,13 +176,13 @@ fn regeneration_gives_a_new_id_and_creation_time() {
     assert_eq!(fresh.expires().unix_timestamp(), T0 + 1200 + 12 * 3600);
     assert_eq!(fresh.generation(), 0);
     // Keeping the data: seal the old data under the new metadata.
-    let value = c.reseal(&fresh, &opened.data).unwrap();
+    let value = c.seal_session(&fresh, &opened.data).unwrap();
     let again = c.open::<String>(&value).unwrap();
     assert_eq!(again.data, "cart");
     assert_eq!(again.meta.subject(), Some("user-1"));
     assert_eq!(again.meta.id(), fresh.id());
     // Dropping the data: seal anything else.
-    let value = c.reseal(&fresh, &String::new()).unwrap();
+    let value = c.seal_session(&fresh, &String::new()).unwrap();
     assert_eq!(c.open::<String>(&value).unwrap().data, "");
 }
 
@@ -192,13 +192,13 @@ fn revocation_per_subject_and_per_session() {
     let revoked = Arc::new(MemoryRevocation::new(100));
     let c = b.revocation(revoked.clone()).build().unwrap();
     let alice = c
-        .reseal(&c.new_session(Some("alice")).unwrap(), &1u8)
+        .seal_session(&c.new_session(Some("alice")).unwrap(), &1u8)
         .unwrap();
     let alice2 = c
-        .reseal(&c.new_session(Some("alice")).unwrap(), &2u8)
+        .seal_session(&c.new_session(Some("alice")).unwrap(), &2u8)
         .unwrap();
     let bob = c
-        .reseal(&c.new_session(Some("bob")).unwrap(), &3u8)
+        .seal_session(&c.new_session(Some("bob")).unwrap(), &3u8)
         .unwrap();
     clock.advance(Duration::seconds(10));
     // Log alice out everywhere (for example after a password change).
@@ -211,12 +211,12 @@ fn revocation_per_subject_and_per_session() {
     assert!(c.open::<u8>(&bob).is_ok(), "other users are unaffected");
     // Alice's next login is created after the cut-off and works.
     let alice3 = c
-        .reseal(&c.new_session(Some("alice")).unwrap(), &4u8)
+        .seal_session(&c.new_session(Some("alice")).unwrap(), &4u8)
         .unwrap();
     assert!(c.open::<u8>(&alice3).is_ok());
     // Deny one session by id: every encoding of it is refused, re-seals included.
     let opened = c.open::<u8>(&bob).unwrap();
-    let bob_resealed = c.reseal(&opened.meta, &opened.data).unwrap();
+    let bob_resealed = c.seal_session(&opened.meta, &opened.data).unwrap();
     revoked
         .revoke_session(&opened.meta.id(), opened.meta.expires(), c.now())
         .unwrap();
@@ -235,7 +235,7 @@ fn without_a_store_a_copied_cookie_stays_valid_until_it_expires() {
     let value = c.seal(&1u8).unwrap();
     let copy = value.clone();
     let opened = c.open::<u8>(&value).unwrap();
-    let _logged_out = c.reseal(&opened.meta, &0u8).unwrap();
+    let _logged_out = c.seal_session(&opened.meta, &0u8).unwrap();
     assert!(c.open::<u8>(&copy).is_ok());
 }
 
@@ -264,7 +264,7 @@ fn single_use_seals_open_once_within_their_window() {
     let no_guard = b.build().unwrap();
     assert_eq!(
         no_guard.seal_single_use(&1u8).unwrap_err().kind(),
-        ErrorKind::Config
+        ErrorKind::NotConfigured
     );
     let (b, _) = setup();
     let c2 = b
@@ -290,7 +290,7 @@ fn superseded_values_are_refused_after_the_grace_and_reported() {
     clock.advance(Duration::minutes(6));
     let opened = c.open::<u8>(&v0).unwrap();
     assert!(opened.reseal_due().is_some());
-    let v1 = c.reseal(&opened.meta, &opened.data).unwrap();
+    let v1 = c.seal_session(&opened.meta, &opened.data).unwrap();
     // A request already in flight with the old value is still served.
     clock.advance(Duration::seconds(grace - 1));
     assert!(c.open::<u8>(&v0).is_ok());
@@ -385,7 +385,7 @@ fn a_shortened_configured_lifetime_applies_to_existing_sessions() {
         .unwrap();
     let opened = short.open::<u8>(&value).unwrap();
     assert_eq!(opened.reseal_due(), Some(ResealReason::Renewal));
-    let resealed = short.reseal(&opened.meta, &opened.data).unwrap();
+    let resealed = short.seal_session(&opened.meta, &opened.data).unwrap();
     assert_eq!(
         long.open::<u8>(&resealed)
             .unwrap()

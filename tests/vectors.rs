@@ -527,7 +527,7 @@ fn generate() -> File {
         "unknown-seal-kind",
         "authenticates, but the kind field is 2",
         value,
-        "malformed",
+        "invalid_claims",
     ));
 
     assert_eq!(VERSION, 1);

@@ -42,28 +42,28 @@ def varint(buf, pos, max_bytes):
     value, shift = 0, 0
     for i in range(max_bytes):
         if pos + i >= len(buf):
-            raise Refused("malformed")
+            raise Refused("invalid_claims")
         b = buf[pos + i]
         value |= (b & 0x7F) << shift
         shift += 7
         if not b & 0x80:
             return value, pos + i + 1
-    raise Refused("malformed")
+    raise Refused("invalid_claims")
 
 
 def decode_claims(pt):
     if len(pt) < 16:
-        raise Refused("malformed")
+        raise Refused("invalid_claims")
     claims = {"sid": pt[:16]}
     pos = 16
     for field, width in (("created", 10), ("sealed", 10), ("expires", 10), ("generation", 5)):
         claims[field], pos = varint(pt, pos, width)
     if pos + 2 > len(pt):
-        raise Refused("malformed")
+        raise Refused("invalid_claims")
     claims["kind"] = pt[pos]
     pos += 1
     if claims["kind"] not in (0, 1):
-        raise Refused("malformed")
+        raise Refused("invalid_claims")
     tag = pt[pos]
     pos += 1
     if tag == 1:
@@ -71,7 +71,7 @@ def decode_claims(pt):
         claims["subject"] = pt[pos:pos + n].decode()
         pos += n
     elif tag != 0:
-        raise Refused("malformed")
+        raise Refused("invalid_claims")
     return claims, pos
 
 
@@ -99,7 +99,7 @@ def open_value(vector):
     if claims["sealed"] > now + SETTINGS["skew"] or claims["created"] > now + SETTINGS["skew"]:
         raise Refused("not_yet_valid")
     if claims["created"] > claims["sealed"]:
-        raise Refused("malformed")
+        raise Refused("invalid_claims")
     window = SETTINGS["absolute"] if claims["kind"] == 0 else SETTINGS["single_use"]
     if now >= min(claims["expires"], claims["created"] + window):
         raise Refused("expired")

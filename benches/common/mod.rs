@@ -78,7 +78,7 @@ pub(crate) fn meta(codec: &SessionCodec) -> SessionMeta {
 /// Re-seals raw payload bytes (the app's data, already encoded) for an
 /// existing session: a renewal, the common seal.
 pub(crate) fn ss_seal_raw(codec: &SessionCodec, meta: &SessionMeta, payload: &[u8]) -> String {
-    codec.reseal_raw(meta, payload).expect("seal")
+    codec.seal_session_raw(meta, payload).expect("seal")
 }
 
 pub(crate) fn ss_open_raw(codec: &SessionCodec, value: &str) -> Vec<u8> {
@@ -94,7 +94,7 @@ pub(crate) fn ss_seal_session(
     meta: &SessionMeta,
     session: &Session,
 ) -> String {
-    codec.reseal(meta, session).expect("seal")
+    codec.seal_session(meta, session).expect("seal")
 }
 
 pub(crate) fn ss_open_session(codec: &SessionCodec, value: &str) -> Session {

@@ -165,19 +165,19 @@ fn open_seeds(vectors: &[Vector]) -> Result<Vec<(String, String)>, sealed_sessio
     // Subject, generation and trailing bytes need the session metadata.
     let codec = at(-100);
     let meta = codec.new_session(Some("user-42"))?;
-    seeds.push(("ok-subject", codec.reseal(&meta, &d)));
+    seeds.push(("ok-subject", codec.seal_session(&meta, &d)));
     let later = at(-50);
     let opened = later.open::<SeedData>(&codec.seal(&d)?)?;
-    seeds.push(("ok-generation-1", later.reseal(&opened.meta, &d)));
+    seeds.push(("ok-generation-1", later.seal_session(&opened.meta, &d)));
     let mut bytes = postcard::to_allocvec(&d).unwrap_or_default();
     bytes.push(0);
     seeds.push((
         "payload_mismatch-trailing-byte",
-        later.reseal_raw(&opened.meta, &bytes),
+        later.seal_session_raw(&opened.meta, &bytes),
     ));
     // Created 13 hours ago, re-sealed a minute ago: past the absolute limit.
     let created = at(-13 * 3600).new_session(None)?;
-    seeds.push(("expired-absolute", at(-60).reseal(&created, &d)));
+    seeds.push(("expired-absolute", at(-60).seal_session(&created, &d)));
 
     // Each deadline at its last accepted second and at its first refused
     // one (deadlines are exclusive, FORMAT.md §4), so the differential
@@ -193,7 +193,7 @@ fn open_seeds(vectors: &[Vector]) -> Result<Vec<(String, String)>, sealed_sessio
     .map(|d| d.whole_seconds());
     let created_at = |offset: i64| -> Made {
         let meta = at(offset).new_session(None)?;
-        at(-10).reseal(&meta, &d)
+        at(-10).seal_session(&meta, &d)
     };
     seeds.extend([
         ("ok-idle-last-second", at(1 - idle).seal(&d)),

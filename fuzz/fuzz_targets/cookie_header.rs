@@ -1,5 +1,5 @@
 //! Arbitrary `Cookie` header values, with placeholders for genuine seals
-//! and their chunks, through `SessionCookies::open` and `remove`.
+//! and their chunks, through `Sessions::open` and `remove`.
 //! The property is in `tests/fuzz_checks/cookie_header.rs`.
 
 #![no_main]

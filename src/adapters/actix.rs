@@ -1,41 +1,29 @@
-//! The actix-web 4 adapter: [`SessionMiddleware`] reads the session from
-//! each request and writes it into the response; the [`Session`]
-//! extractor hands it to handlers.
-//!
-//! All session logic lives in [`SessionHandle`] and [`SessionCookies`];
-//! this module only moves header values between actix and them.
+//! The actix-web 4 adapter: [`Sessions::middleware`] reads the session
+//! from each request and writes it into the response, [`Session<T>`] is
+//! the extractor, and [`Sessions::csrf_middleware`] refuses unsafe
+//! requests without the session's CSRF token, with the same behaviour as
+//! the axum adapter (one conformance suite runs against both).
 //!
 //! ```no_run
-//! use std::sync::Arc;
-//!
 //! use actix_web::{App, HttpServer, web};
-//! use sealed_session::actix::{Session, SessionMiddleware};
-//! use sealed_session::{CookiePolicy, Keyring, SessionCodec, SessionCookies};
+//! use sealed_session::{Keyring, Session, Sessions};
 //! use serde::{Deserialize, Serialize};
 //!
 //! #[derive(Clone, Default, Serialize, Deserialize)]
-//! struct Visits {
-//!     count: u64,
-//! }
+//! struct Visits { count: u64 }
 //!
 //! async fn index(session: Session<Visits>) -> String {
-//!     let count = session.update(|v| {
-//!         v.count += 1;
-//!         v.count
-//!     });
+//!     let count = session.update(|v| { v.count += 1; v.count });
 //!     format!("visit {count}")
 //! }
 //!
 //! #[actix_web::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let keyring: Keyring = std::env::var("SESSION_KEYS")?.parse()?;
-//!     let cookies = Arc::new(SessionCookies::new(
-//!         SessionCodec::builder(keyring),
-//!         CookiePolicy::default(),
-//!     )?);
+//!     let sessions = Sessions::builder(std::env::var("SESSION_KEYS")?.parse::<Keyring>()?).build()?;
 //!     HttpServer::new(move || {
 //!         App::new()
-//!             .wrap(SessionMiddleware::<Visits>::new(Arc::clone(&cookies)))
+//!             .wrap(sessions.csrf_middleware::<Visits>()) // inside: wrapped first
+//!             .wrap(sessions.middleware::<Visits>())
 //!             .route("/", web::get().to(index))
 //!     })
 //!     .bind(("127.0.0.1", 3000))?
@@ -47,181 +35,136 @@
 
 use core::fmt;
 use core::marker::PhantomData;
-use std::borrow::Cow;
 use std::future::{Future, Ready, ready};
-use std::ops::Deref;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderMap, HeaderValue};
-use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::cookie::set_cookie::SetCookie;
-use crate::session::handle::SessionHandle;
-use crate::session::sessions::SessionCookies;
+use crate::csrf::check::CsrfStep;
+use crate::csrf::{CSRF_HEADER, MAX_FORM_BYTES};
+use crate::session::handle::Session;
+use crate::session::response::{ResponseHeader, log_invalid_header};
+use crate::session::sessions::Sessions;
 
-/// Middleware that gives every request a [`SessionHandle<T>`] and writes
-/// the session's cookies into the response.
-///
-/// For each request it:
-///
-/// 1. reads every `Cookie` header value with [`SessionHandle::load`]. A
-///    missing, tampered, expired, revoked or replayed cookie reads as "no
-///    session": the handler runs without one and the response removes the
-///    refused cookie, with no error status and no reason in the response
-///    (with the `tracing` feature, a `debug` event records the
-///    [`ErrorKind`](crate::ErrorKind), never the value or session id);
-/// 2. stores the handle in the request's extensions, where [`Session<T>`]
-///    finds it;
-/// 3. after the inner service answers, appends the `Set-Cookie` headers of
-///    [`SessionHandle::finish`] (at most one per cookie name: nothing when
-///    the session is unchanged and no renewal is due), and
-///    `Cache-Control: no-store` when it appended any and the response has
-///    no `Cache-Control` of its own.
-///
-/// If [`SessionHandle::finish`] fails (the session outgrew the cookie
-/// budget and the handler did not check with [`SessionHandle::flush`], or
-/// the operating system's random generator failed), the handler's response
-/// is replaced with a bare `500 Internal Server Error` rather than sent
-/// without the cookie the handler meant to set; with the `tracing` feature
-/// an `error` event records the error kind.
-///
-/// An error returned by the inner service itself (not a handler's error
-/// response, which actix has already turned into a response, but a
-/// middleware's `Err`) is passed on untouched, without session cookies.
-///
-/// `T` is the app's session type; the [`Session<T>`] extractor must name
-/// the same `T`. The middleware holds the [`SessionCookies`] in an `Arc`
-/// and is cheap to clone, so build it inside the `HttpServer::new`
-/// closure.
-///
-/// ```no_run
-/// use std::sync::Arc;
-///
-/// use actix_web::App;
-/// use sealed_session::actix::SessionMiddleware;
-/// use sealed_session::{CookiePolicy, Keyring, SessionCodec, SessionCookies};
-///
-/// let keyring: Keyring = std::env::var("SESSION_KEYS")?.parse()?;
-/// let cookies = Arc::new(SessionCookies::new(
-///     SessionCodec::builder(keyring),
-///     CookiePolicy::default(),
-/// )?);
-/// let app = App::new().wrap(SessionMiddleware::<String>::new(cookies));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub struct SessionMiddleware<T> {
-    cookies: Arc<SessionCookies>,
-    // `fn() -> T`: the middleware owns no `T`, so it is `Send + Sync`
-    // whatever `T` is.
-    session: PhantomData<fn() -> T>,
-}
-
-impl<T> SessionMiddleware<T> {
-    /// A middleware reading and writing sessions of type `T` with
-    /// `cookies` (its codec, keys, lifetimes and cookie policy).
-    ///
-    /// ```no_run
-    /// # use std::sync::Arc;
-    /// # use sealed_session::{CookiePolicy, KeyId, Keyring, SessionCodec, SessionCookies};
-    /// use sealed_session::actix::SessionMiddleware;
-    /// # let cookies = Arc::new(SessionCookies::new(
-    /// #     SessionCodec::builder(Keyring::generate(KeyId(1))?),
-    /// #     CookiePolicy::default(),
-    /// # )?);
-    /// let middleware = SessionMiddleware::<u64>::new(Arc::clone(&cookies));
-    /// # Ok::<(), sealed_session::Error>(())
-    /// ```
+impl Sessions {
+    /// The middleware that gives every request a [`Session<T>`] and writes
+    /// its cookies (and `Cache-Control: no-store`, unless the handler set a
+    /// `Cache-Control`) into the response. If they cannot be written (the
+    /// session outgrew the budget and the handler did not check with
+    /// [`Session::flush`]), the response is replaced by a bare 500. An
+    /// `Err` from the inner service passes untouched.
     #[must_use]
-    pub fn new(cookies: Arc<SessionCookies>) -> Self {
-        Self {
-            cookies,
-            session: PhantomData,
-        }
+    pub fn middleware<T>(&self) -> SessionMiddleware<T> {
+        SessionMiddleware(Middleware::new(self, false))
+    }
+
+    /// The CSRF middleware, [`Sessions::csrf`]'s check for actix-web: wrap
+    /// it before [`Sessions::middleware`] (actix runs the last `wrap`
+    /// first). A form body is read up to [`MAX_FORM_BYTES`] (larger: 413)
+    /// and handed on unchanged.
+    #[must_use]
+    pub fn csrf_middleware<T>(&self) -> CsrfMiddleware<T> {
+        CsrfMiddleware(Middleware::new(self, false))
     }
 }
 
-impl<T> Clone for SessionMiddleware<T> {
-    fn clone(&self) -> Self {
-        Self {
-            cookies: Arc::clone(&self.cookies),
-            session: PhantomData,
-        }
-    }
-}
-
-impl<T> fmt::Debug for SessionMiddleware<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionMiddleware")
-            .field("cookie", &self.cookies.policy().name())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<S, B, T> Transform<S, ServiceRequest> for SessionMiddleware<T>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    S::Future: 'static,
-    B: MessageBody,
-    T: Serialize + DeserializeOwned + 'static,
-{
-    type Response = ServiceResponse<EitherBody<B>>;
-    type Error = actix_web::Error;
-    type Transform = SessionService<S, T>;
-    type InitError = ();
-    type Future = Ready<Result<Self::Transform, Self::InitError>>;
-
-    fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(SessionService {
-            service,
-            cookies: Arc::clone(&self.cookies),
-            session: PhantomData,
-        }))
-    }
-}
-
-/// The service [`SessionMiddleware`] wraps around the app. `App::wrap`
-/// builds it; applications name it only when they compose services by
-/// hand.
-///
-/// ```no_run
-/// use std::sync::Arc;
-///
-/// use actix_web::HttpResponse;
-/// use actix_web::dev::{ServiceRequest, Transform, fn_service};
-/// use sealed_session::actix::SessionMiddleware;
-/// # use sealed_session::{CookiePolicy, KeyId, Keyring, SessionCodec, SessionCookies};
-///
-/// # async fn wrap() -> Result<(), Box<dyn std::error::Error>> {
-/// # let cookies = Arc::new(SessionCookies::new(
-/// #     SessionCodec::builder(Keyring::generate(KeyId(1))?),
-/// #     CookiePolicy::default(),
-/// # )?);
-/// let inner = fn_service(|req: ServiceRequest| async {
-///     Ok::<_, actix_web::Error>(req.into_response(HttpResponse::Ok().finish()))
-/// });
-/// // What `App::wrap` does.
-/// let service = SessionMiddleware::<u64>::new(cookies)
-///     .new_transform(inner)
-///     .await
-///     .map_err(|()| "SessionMiddleware always builds")?;
-/// # Ok(()) }
-/// ```
-pub struct SessionService<S, T> {
-    service: S,
-    cookies: Arc<SessionCookies>,
+struct Middleware<T> {
+    sessions: Sessions,
+    allow_without_session: bool,
     session: PhantomData<fn() -> T>,
 }
 
-impl<S, T> fmt::Debug for SessionService<S, T> {
+impl<T> Middleware<T> {
+    fn new(sessions: &Sessions, allow_without_session: bool) -> Self {
+        let sessions = sessions.clone();
+        Self {
+            sessions,
+            allow_without_session,
+            session: PhantomData,
+        }
+    }
+}
+
+impl<T> Clone for Middleware<T> {
+    fn clone(&self) -> Self {
+        Self::new(&self.sessions, self.allow_without_session)
+    }
+}
+
+/// Made by [`Sessions::middleware`].
+#[derive(Clone)]
+pub struct SessionMiddleware<T>(Middleware<T>);
+
+/// Made by [`Sessions::csrf_middleware`].
+#[derive(Clone)]
+pub struct CsrfMiddleware<T>(Middleware<T>);
+
+impl<T> CsrfMiddleware<T> {
+    /// As [`RequireCsrf::allow_without_session`](crate::axum::RequireCsrf::allow_without_session),
+    /// with the same warning: it leaves sign-in open to login CSRF.
+    #[must_use]
+    pub fn allow_without_session(mut self) -> Self {
+        self.0.allow_without_session = true;
+        self
+    }
+}
+
+/// The service either middleware wraps around the app.
+pub struct Wrapped<S, T> {
+    service: Rc<S>,
+    config: Middleware<T>,
+    csrf: bool,
+}
+
+macro_rules! transform {
+    ($name:ident, $csrf:expr) => {
+        impl<S, B, T> Transform<S, ServiceRequest> for $name<T>
+        where
+            S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>
+                + 'static,
+            B: MessageBody + 'static,
+            T: Serialize + DeserializeOwned + 'static,
+        {
+            type Response = ServiceResponse<EitherBody<B>>;
+            type Error = actix_web::Error;
+            type Transform = Wrapped<S, T>;
+            type InitError = ();
+            type Future = Ready<Result<Self::Transform, ()>>;
+
+            fn new_transform(&self, service: S) -> Self::Future {
+                let config = self.0.clone();
+                ready(Ok(Wrapped {
+                    service: Rc::new(service),
+                    config,
+                    csrf: $csrf,
+                }))
+            }
+        }
+
+        impl<T> fmt::Debug for $name<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("session", &core::any::type_name::<T>())
+                    .field("allow_without_session", &self.0.allow_without_session)
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+transform!(SessionMiddleware, false);
+transform!(CsrfMiddleware, true);
+
+impl<S, T> fmt::Debug for Wrapped<S, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionService")
-            .field("cookie", &self.cookies.policy().name())
+        f.debug_struct("Wrapped")
+            .field("csrf", &self.csrf)
             .finish_non_exhaustive()
     }
 }
@@ -229,11 +172,10 @@ impl<S, T> fmt::Debug for SessionService<S, T> {
 type BoxedResponse<B> =
     Pin<Box<dyn Future<Output = Result<ServiceResponse<EitherBody<B>>, actix_web::Error>>>>;
 
-impl<S, B, T> Service<ServiceRequest> for SessionService<S, T>
+impl<S, B, T> Service<ServiceRequest> for Wrapped<S, T>
 where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    S::Future: 'static,
-    B: MessageBody,
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
     T: Serialize + DeserializeOwned + 'static,
 {
     type Response = ServiceResponse<EitherBody<B>>;
@@ -243,180 +185,99 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        // Lossy: a non-UTF-8 byte in another cookie must not hide ours.
-        let values: Vec<Cow<'_, str>> = req
+        let service = Rc::clone(&self.service);
+        if self.csrf {
+            let allow = self.config.allow_without_session;
+            return Box::pin(csrf::<S, B, T>(service, req, allow));
+        }
+        let fields = req
             .headers()
             .get_all(header::COOKIE)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()))
-            .collect();
-        let handle = SessionHandle::<T>::load(&self.cookies, values.iter().map(|v| &**v));
-        drop(values);
-        if let Some(kind) = handle.refusal() {
-            trace_refusal(kind, handle.refused_key_id());
-        }
-        req.extensions_mut().insert(handle.clone());
-        let response = self.service.call(req);
+            .map(HeaderValue::as_bytes);
+        let session = self.config.sessions.load_request::<T>(fields);
+        req.extensions_mut().insert(session.clone());
         Box::pin(async move {
-            let mut res = response.await?;
-            match handle.finish() {
-                Ok(set) => match append_cookies(res.headers_mut(), &set) {
-                    Ok(()) => Ok(res.map_into_left_body()),
-                    Err(()) => Ok(bare_500(res)),
-                },
-                Err(e) => {
-                    trace_write_failure(&e);
-                    Ok(bare_500(res))
+            let mut res = service.call(req).await?;
+            let headers = res.headers_mut();
+            let written = session
+                .response_headers(headers.contains_key(header::CACHE_CONTROL))
+                .ok()
+                .and_then(|out| {
+                    let values = out
+                        .into_iter()
+                        .map(|(h, v)| Some((h, HeaderValue::try_from(v).ok()?)));
+                    values.collect::<Option<Vec<_>>>().or_else(|| {
+                        log_invalid_header();
+                        None
+                    })
+                });
+            let Some(values) = written else {
+                return Ok(bare(res, StatusCode::INTERNAL_SERVER_ERROR));
+            };
+            for (h, value) in values {
+                match h {
+                    ResponseHeader::SetCookie => headers.append(header::SET_COOKIE, value),
+                    ResponseHeader::CacheControl => {
+                        drop(headers.insert(header::CACHE_CONTROL, value))
+                    }
                 }
             }
+            Ok(res.map_into_left_body())
         })
     }
 }
 
-/// Appends one `Set-Cookie` per entry of `set`, and `Cache-Control:
-/// no-store` if there is any and the response chose no caching policy.
-fn append_cookies(headers: &mut HeaderMap, set: &[SetCookie]) -> Result<(), ()> {
-    if set.is_empty() {
-        return Ok(());
-    }
-    let values = set
-        .iter()
-        .map(|c| HeaderValue::from_str(c.header_value()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| {
-            // Unreachable in practice: the crate renders the RFC 6265bis
-            // server grammar, which is a subset of a header value.
-            #[cfg(feature = "tracing")]
-            tracing::error!("session not written: a Set-Cookie value is not a valid header value");
-        })?;
-    for value in values {
-        headers.append(header::SET_COOKIE, value);
-    }
-    if !headers.contains_key(header::CACHE_CONTROL) {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    Ok(())
-}
-
-/// The handler's response replaced with an empty 500: sending it without
-/// the session change the handler made would silently lose it.
-fn bare_500<B>(res: ServiceResponse<B>) -> ServiceResponse<EitherBody<B>> {
-    res.into_response(HttpResponse::InternalServerError().finish())
-        .map_into_right_body()
-}
-
-/// The kind and the key id the refused value's header names (a number the
-/// client chose; never the value or a session id).
-#[cfg(feature = "tracing")]
-fn trace_refusal(kind: crate::ErrorKind, key_id: Option<crate::KeyId>) {
-    let key_id = key_id.map(|id| id.0);
-    tracing::debug!(
-        kind = kind.as_str(),
-        key_id,
-        "session cookie refused; no session"
+async fn csrf<S, B, T>(
+    service: Rc<S>,
+    req: ServiceRequest,
+    allow: bool,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+    T: 'static,
+{
+    let Some(session) = req.extensions().get::<Session<T>>().cloned() else {
+        return Err(MissingMiddleware(core::any::type_name::<T>()).into());
+    };
+    let header = |name| req.headers().get(name).map(HeaderValue::as_bytes);
+    let method: &Method = req.method();
+    let step = session.csrf_step(
+        method.as_str(),
+        header(CSRF_HEADER),
+        header(header::CONTENT_TYPE.as_str()),
+        allow,
     );
+    let req = match step {
+        CsrfStep::Allow => req,
+        CsrfStep::Refuse => {
+            return Ok(req
+                .into_response(HttpResponse::new(StatusCode::FORBIDDEN))
+                .map_into_right_body());
+        }
+        CsrfStep::ReadForm => {
+            let (http, mut payload) = req.into_parts();
+            let body = web::Payload::from_request(&http, &mut payload).await?;
+            let Ok(bytes) = body.to_bytes_limited(MAX_FORM_BYTES).await else {
+                let res =
+                    ServiceResponse::new(http, HttpResponse::new(StatusCode::PAYLOAD_TOO_LARGE));
+                return Ok(res.map_into_right_body());
+            };
+            let bytes = bytes?;
+            if !session.csrf_form_verifies(&bytes) {
+                let res = ServiceResponse::new(http, HttpResponse::new(StatusCode::FORBIDDEN));
+                return Ok(res.map_into_right_body());
+            }
+            ServiceRequest::from_parts(http, Payload::from(bytes))
+        }
+    };
+    Ok(service.call(req).await?.map_into_left_body())
 }
 
-#[cfg(not(feature = "tracing"))]
-const fn trace_refusal(_: crate::ErrorKind, _: Option<crate::KeyId>) {}
-
-#[cfg(feature = "tracing")]
-fn trace_write_failure(e: &crate::Error) {
-    // The crate's messages never carry cookie values or session ids.
-    tracing::error!(kind = e.kind().as_str(), error = %e, "session not written; answering 500");
-}
-
-#[cfg(not(feature = "tracing"))]
-const fn trace_write_failure(_: &crate::Error) {}
-
-/// The extractor for a handler's session: the request's
-/// [`SessionHandle<T>`], put there by [`SessionMiddleware<T>`].
-///
-/// It dereferences to the handle, so a handler reads with
-/// [`get`](SessionHandle::get) or [`with`](SessionHandle::with), writes
-/// with [`insert`](SessionHandle::insert) or
-/// [`update`](SessionHandle::update), ends the session with
-/// [`clear`](SessionHandle::clear) or [`remove`](SessionHandle::remove),
-/// renews its id at login with [`regenerate`](SessionHandle::regenerate),
-/// and protects forms with [`csrf_token`](SessionHandle::csrf_token) and
-/// [`verify_csrf`](SessionHandle::verify_csrf). The middleware writes the
-/// result into the response; call [`flush`](SessionHandle::flush) first to
-/// answer a session that grew too large yourself.
-///
-/// # Errors
-/// Extraction fails with a `500 Internal Server Error` whose message
-/// explains the fix when no [`SessionMiddleware<T>`] with the same `T`
-/// wraps the route.
-///
-/// ```no_run
-/// use actix_web::{HttpResponse, web};
-/// use sealed_session::actix::Session;
-/// use serde::{Deserialize, Serialize};
-///
-/// #[derive(Clone, Default, Serialize, Deserialize)]
-/// struct User {
-///     name: Option<String>,
-/// }
-///
-/// async fn login(session: Session<User>, form: web::Form<Login>) -> actix_web::Result<HttpResponse> {
-///     if !session.verify_csrf(&form.csrf) {
-///         return Ok(HttpResponse::Forbidden().finish());
-///     }
-///     // A new session id at every privilege change (session fixation).
-///     session
-///         .regenerate(Some(&form.user))
-///         .map_err(actix_web::error::ErrorInternalServerError)?;
-///     session.update(|u| u.name = Some(form.user.clone()));
-///     Ok(HttpResponse::SeeOther().insert_header(("Location", "/")).finish())
-/// }
-///
-/// async fn logout(session: Session<User>) -> HttpResponse {
-///     session.clear();
-///     HttpResponse::SeeOther().insert_header(("Location", "/")).finish()
-/// }
-///
-/// #[derive(Deserialize)]
-/// struct Login {
-///     user: String,
-///     csrf: String,
-/// }
-/// ```
-pub struct Session<T>(SessionHandle<T>);
-
-impl<T> Session<T> {
-    /// The handle, for code that takes a [`SessionHandle`] (cheap: clones
-    /// share the request's session).
-    ///
-    /// ```no_run
-    /// # use sealed_session::actix::Session;
-    /// fn visits(session: Session<u64>) -> Option<u64> {
-    ///     session.into_inner().get()
-    /// }
-    /// ```
-    #[must_use]
-    pub fn into_inner(self) -> SessionHandle<T> {
-        self.0
-    }
-}
-
-impl<T> Clone for Session<T> {
-    fn clone(&self) -> Self {
-        Self(self.0.clone())
-    }
-}
-
-impl<T> fmt::Debug for Session<T> {
-    /// As the handle's: whether a session is present, never its data or id.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Session").field(&self.0).finish()
-    }
-}
-
-impl<T> Deref for Session<T> {
-    type Target = SessionHandle<T>;
-
-    fn deref(&self) -> &SessionHandle<T> {
-        &self.0
-    }
+/// The response replaced by an empty one with `status`.
+fn bare<B, X>(res: ServiceResponse<X>, status: StatusCode) -> ServiceResponse<EitherBody<B>> {
+    res.into_response(HttpResponse::new(status))
+        .map_into_right_body()
 }
 
 impl<T: 'static> FromRequest for Session<T> {
@@ -424,18 +285,14 @@ impl<T: 'static> FromRequest for Session<T> {
     type Future = Ready<Result<Self, actix_web::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let found = req.extensions().get::<SessionHandle<T>>().cloned();
-        ready(found.map(Session).ok_or_else(|| {
-            let e = MissingMiddleware(core::any::type_name::<T>());
-            #[cfg(feature = "tracing")]
-            tracing::error!("{e}");
-            e.into()
-        }))
+        let found = req.extensions().get::<Self>().cloned();
+        ready(found.ok_or_else(|| MissingMiddleware(core::any::type_name::<T>()).into()))
     }
 }
 
-/// A [`Session<T>`] was extracted where no [`SessionMiddleware<T>`] ran.
-/// Carries `T`'s type name for the message.
+/// A [`Session<T>`] (or the CSRF middleware) ran where no
+/// [`Sessions::middleware`] with the same `T` did: a 500 whose message
+/// says how to fix the app.
 #[derive(Debug)]
 struct MissingMiddleware(&'static str);
 
@@ -444,9 +301,8 @@ impl fmt::Display for MissingMiddleware {
         let t = self.0;
         write!(
             f,
-            "sealed_session::actix::Session<{t}> needs sealed_session::actix::SessionMiddleware<{t}> \
-             wrapped around the app (same session type): \
-             `.wrap(SessionMiddleware::<{t}>::new(cookies))`"
+            "sealed_session::Session<{t}> needs the session middleware wrapped around the app \
+             (same session type): `.wrap(sessions.middleware::<{t}>())`, the last wrap"
         )
     }
 }

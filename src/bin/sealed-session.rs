@@ -16,7 +16,7 @@ use clap::{Args, Parser, Subcommand};
 use sealed_session::{
     CookiePolicy, DEFAULT_COOKIE_NAME, DEFAULT_PURPOSE, ErrorKind, FORMAT_VERSION, KeyId, Keyring,
     Lifetime, MAX_CHUNKS, MAX_NAME_VALUE_LEN, ManualClock, MemoryReplayGuard, ResealReason,
-    RotationStep, SealKind, SessionCodec, SessionCodecBuilder, SessionCookies,
+    RotationStep, SealKind, SessionCodec, SessionCodecBuilder, Sessions,
 };
 use serde::Serialize;
 use time::Duration;
@@ -254,6 +254,13 @@ impl Failure {
         }
     }
 
+    fn config(error: &sealed_session::ConfigError) -> Self {
+        Self {
+            status: EXIT_INPUT,
+            message: error.to_string(),
+        }
+    }
+
     fn output(error: &io::Error) -> Self {
         Self {
             status: EXIT_FAILURE,
@@ -267,7 +274,7 @@ impl Failure {
 /// although `ErrorKind::is_refusal` counts it as "no session".
 fn status_for(kind: ErrorKind) -> u8 {
     match kind {
-        ErrorKind::Malformed | ErrorKind::Config | ErrorKind::TooLarge => EXIT_INPUT,
+        ErrorKind::Malformed | ErrorKind::TooLarge => EXIT_INPUT,
         kind if kind.is_refusal() => EXIT_REFUSED,
         _ => EXIT_FAILURE,
     }
@@ -342,7 +349,7 @@ fn rotate(source: &KeySource) -> Result<u8, Failure> {
     let ring = read_keyring(source)?;
     let (next, step) = ring
         .next_rotation_stage()
-        .map_err(|e| Failure::library(&e))?;
+        .map_err(|e| Failure::config(&e))?;
     print_line(&next.to_secret_string())?;
     let description = match step {
         RotationStep::Added(id) => format!(
@@ -406,16 +413,15 @@ fn open(args: &OpenArgs) -> Result<u8, Failure> {
     };
     // The CLI cannot see the servers' replay store; a fresh guard lets a
     // single-use value open once, as it would on first presentation.
-    let builder = builder(&args.codec, ring, true);
     let result = if args.header {
         let policy = CookiePolicy::builder()
             .name(args.codec.name.as_str())
             .chunked(MAX_CHUNKS)
             .cookie_header_budget(MAX_CHUNKS * MAX_NAME_VALUE_LEN)
             .build()
-            .map_err(|e| Failure::library(&e))?;
-        let cookies = SessionCookies::new(builder, policy).map_err(|e| Failure::library(&e))?;
-        let outcome = cookies.open_raw([value.as_str()]);
+            .map_err(|e| Failure::config(&e))?;
+        let sessions = sessions(&args.codec, ring, policy).map_err(|e| Failure::config(&e))?;
+        let outcome = sessions.open_raw([value.as_str()]);
         match (outcome.session, outcome.refusal) {
             (Some(opened), _) => Ok(opened),
             (None, Some(kind)) => Err(sealed_session::Error::from(kind)),
@@ -427,9 +433,9 @@ fn open(args: &OpenArgs) -> Result<u8, Failure> {
             }
         }
     } else {
-        builder
+        builder(&args.codec, ring, true)
             .build()
-            .map_err(|e| Failure::library(&e))?
+            .map_err(|e| Failure::config(&e))?
             .open_raw(&value)
     };
     match result {
@@ -478,27 +484,31 @@ fn seal(args: &SealArgs) -> Result<u8, Failure> {
     let ring = read_keyring(&args.codec.keys)?;
     let codec = builder(&args.codec, ring, false)
         .build()
-        .map_err(|e| Failure::library(&e))?;
+        .map_err(|e| Failure::config(&e))?;
     let meta = codec
         .new_session(args.subject.as_deref())
         .map_err(|e| Failure::library(&e))?;
     let value = codec
-        .reseal_raw(&meta, &payload)
+        .seal_session_raw(&meta, &payload)
         .map_err(|e| Failure::library(&e))?;
     print_line(&value)?;
     Ok(EXIT_OK)
 }
 
-fn builder(args: &CodecArgs, ring: Keyring, replay_guard: bool) -> SessionCodecBuilder {
+fn lifetime(args: &CodecArgs) -> Lifetime {
     let mut lifetime = Lifetime::default();
     lifetime.absolute = Duration::seconds(i64::from(args.absolute));
     lifetime.idle = Duration::seconds(i64::from(args.idle));
     lifetime.renew_after = Duration::seconds(i64::from(args.renew_after));
     lifetime.skew = Duration::seconds(i64::from(args.skew));
+    lifetime
+}
+
+fn builder(args: &CodecArgs, ring: Keyring, replay_guard: bool) -> SessionCodecBuilder {
     let mut builder = SessionCodec::builder(ring)
         .cookie_name(args.name.as_str())
         .purpose(args.purpose.as_str())
-        .lifetime(lifetime);
+        .lifetime(lifetime(args));
     if let Some(now) = args.now {
         builder = builder.clock(Arc::new(ManualClock::at_unix(now)));
     }
@@ -506,6 +516,24 @@ fn builder(args: &CodecArgs, ring: Keyring, replay_guard: bool) -> SessionCodecB
         builder = builder.replay_guard(Arc::new(MemoryReplayGuard::new(1)));
     }
     builder
+}
+
+/// The same settings as [`builder`], with a replay guard, reading whole
+/// `Cookie` headers under `policy`.
+fn sessions(
+    args: &CodecArgs,
+    ring: Keyring,
+    policy: CookiePolicy,
+) -> Result<Sessions, sealed_session::ConfigError> {
+    let mut builder = Sessions::builder(ring)
+        .cookie(policy)
+        .purpose(args.purpose.as_str())
+        .lifetime(lifetime(args))
+        .replay_guard(Arc::new(MemoryReplayGuard::new(1)));
+    if let Some(now) = args.now {
+        builder = builder.clock(Arc::new(ManualClock::at_unix(now)));
+    }
+    builder.build()
 }
 
 /// Reads and parses the keyring. The text lives in buffers zeroized on
@@ -548,7 +576,7 @@ fn read_keyring(source: &KeySource) -> Result<Keyring, Failure> {
     };
     text.trim()
         .parse::<Keyring>()
-        .map_err(|e| Failure::library(&e))
+        .map_err(|e| Failure::config(&e))
 }
 
 fn print_line(text: &str) -> Result<(), Failure> {

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use crate::cookie::grammar::is_token;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{ConfigError, Error, ErrorKind, Result};
 use crate::freshness::clock::{Clock, SystemClock, from_unix_seconds, unix_seconds};
 use crate::freshness::lifetime::{Lifetime, secs};
 use crate::freshness::replay::ReplayGuard;
@@ -64,14 +64,14 @@ struct Slot {
 /// let opened = codec.open::<Visit>(&value)?;
 /// assert_eq!(opened.data, Visit { user: "ada".into(), count: 1 });
 /// assert!(opened.reseal_due().is_none());
-/// # Ok::<(), sealed_session::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
 pub struct SessionCodec {
     slots: Box<[Slot]>,
     name: Box<str>,
     purpose: Box<str>,
-    lifetime: Lifetime,
+    pub(crate) lifetime: Lifetime,
     max_value_len: usize,
     clock: Arc<dyn Clock>,
     revocation: Option<Arc<dyn Revocation>>,
@@ -85,7 +85,7 @@ pub struct SessionCodecBuilder {
     keyring: Keyring,
     name: String,
     purpose: String,
-    lifetime: Lifetime,
+    pub(crate) lifetime: Lifetime,
     max_value_len: Option<usize>,
     clock: Arc<dyn Clock>,
     revocation: Option<Arc<dyn Revocation>>,
@@ -146,30 +146,25 @@ impl SessionCodecBuilder {
     /// Checks the configuration and builds the codec.
     ///
     /// # Errors
-    /// [`ErrorKind::Config`] if the cookie name is not an RFC 9110 token,
+    /// [`ConfigError`](crate::ConfigError) if the cookie name is not an RFC 9110 token,
     /// the purpose is empty or longer than 255 bytes, the lifetime is
     /// inconsistent ([`Lifetime::validate`]), or the maximum value length
     /// cannot hold a sealed value.
-    pub fn build(self) -> Result<SessionCodec> {
+    pub fn build(self) -> Result<SessionCodec, ConfigError> {
         if !is_token(&self.name) || self.name.len() >= MAX_NAME_VALUE_LEN {
-            return Err(Error::with(
-                ErrorKind::Config,
+            return Err(ConfigError::new(
                 "the cookie name must be a non-empty RFC 9110 token shorter than 4096 bytes",
             ));
         }
         if self.purpose.is_empty() || self.purpose.len() > 255 {
-            return Err(Error::with(
-                ErrorKind::Config,
-                "the purpose must be 1 to 255 bytes",
-            ));
+            return Err(ConfigError::new("the purpose must be 1 to 255 bytes"));
         }
         self.lifetime.validate()?;
         let max_value_len = self
             .max_value_len
             .unwrap_or(MAX_NAME_VALUE_LEN - self.name.len());
         if max_value_len < envelope::MIN_ENCODED_LEN {
-            return Err(Error::with(
-                ErrorKind::Config,
+            return Err(ConfigError::new(
                 "the maximum value length cannot hold a sealed value",
             ));
         }
@@ -185,7 +180,7 @@ impl SessionCodecBuilder {
                         .into_boxed_slice(),
                 })
             })
-            .collect::<Result<Box<[Slot]>>>()?;
+            .collect::<Result<Box<[Slot]>, ConfigError>>()?;
         Ok(SessionCodec {
             slots,
             name: self.name.into_boxed_str(),
@@ -224,7 +219,7 @@ pub struct Opened<T> {
 
 impl<T> Opened<T> {
     /// `Some` when the caller should re-seal this session
-    /// ([`SessionCodec::reseal`]) and send the new value, `None` when the
+    /// ([`SessionCodec::seal_session`]) and send the new value, `None` when the
     /// current cookie can stay as it is.
     #[must_use]
     pub const fn reseal_due(&self) -> Option<ResealReason> {
@@ -289,7 +284,7 @@ impl SessionCodec {
 
     /// Metadata for a new session: a fresh random id, created now, with the
     /// absolute deadline from the lifetime. Seal it with
-    /// [`SessionCodec::reseal`].
+    /// [`SessionCodec::seal_session`].
     ///
     /// # Errors
     /// [`ErrorKind::Rng`] if the operating system's generator fails.
@@ -301,7 +296,7 @@ impl SessionCodec {
     /// New metadata for an existing session, for login and privilege
     /// changes (session fixation): a new id and creation time, the same
     /// subject unless `subject` replaces it. Seal it with
-    /// [`SessionCodec::reseal`]; with a revocation hook, also revoke the
+    /// [`SessionCodec::seal_session`]; with a revocation hook, also revoke the
     /// old id.
     ///
     /// ```
@@ -310,9 +305,9 @@ impl SessionCodec {
     /// let opened = codec.open::<u32>(&codec.seal(&7u32)?)?;
     /// let meta = codec.regenerate(&opened.meta, Some("user-42"))?;
     /// assert_ne!(meta.id(), opened.meta.id());
-    /// let value = codec.reseal(&meta, &opened.data)?;
+    /// let value = codec.seal_session(&meta, &opened.data)?;
     /// assert_eq!(codec.open::<u32>(&value)?.meta.subject(), Some("user-42"));
-    /// # Ok::<(), sealed_session::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
     /// # Errors
@@ -363,7 +358,7 @@ impl SessionCodec {
     /// [`SessionCodec::max_value_len`]; [`ErrorKind::PayloadMismatch`] if
     /// `data` does not serialize; [`ErrorKind::Rng`] if the generator fails.
     pub fn seal<T: Serialize + ?Sized>(&self, data: &T) -> Result<String> {
-        // What `new_session(None)` then `reseal` do, with one clock read
+        // What `new_session(None)` then `seal_session` do, with one clock read
         // and one draw from the generator for both the id and the nonce.
         let now = unix_seconds(self.clock.now());
         let mut random = [0u8; SESSION_ID_LEN + NONCE_LEN];
@@ -384,11 +379,15 @@ impl SessionCodec {
     ///
     /// # Errors
     /// As for [`SessionCodec::seal`].
-    pub fn reseal<T: Serialize + ?Sized>(&self, meta: &SessionMeta, data: &T) -> Result<String> {
-        self.reseal_data(meta, &Value(data))
+    pub fn seal_session<T: Serialize + ?Sized>(
+        &self,
+        meta: &SessionMeta,
+        data: &T,
+    ) -> Result<String> {
+        self.seal_session_data(meta, &Value(data))
     }
 
-    fn reseal_data(&self, meta: &SessionMeta, data: &impl Data) -> Result<String> {
+    pub(crate) fn seal_session_data(&self, meta: &SessionMeta, data: &impl Data) -> Result<String> {
         let now = unix_seconds(self.clock.now());
         let mut claims = meta.claims.clone();
         claims.sealed = now.max(claims.created);
@@ -414,13 +413,13 @@ impl SessionCodec {
     /// [`Lifetime::single_use_window`], and never again.
     ///
     /// # Errors
-    /// [`ErrorKind::Config`] if no replay guard is configured (a single-use
+    /// [`ErrorKind::NotConfigured`] if no replay guard is configured (a single-use
     /// value cannot be enforced without one); otherwise as for
     /// [`SessionCodec::seal`].
     pub fn seal_single_use<T: Serialize + ?Sized>(&self, data: &T) -> Result<String> {
         if self.replay.is_none() {
             return Err(Error::with(
-                ErrorKind::Config,
+                ErrorKind::NotConfigured,
                 "single-use seals need a replay guard; add one with SessionCodecBuilder::replay_guard",
             ));
         }
@@ -436,14 +435,14 @@ impl SessionCodec {
     }
 
     /// Seals `payload` verbatim as the app's data for the session `meta`,
-    /// exactly as [`SessionCodec::reseal`] would seal a value whose postcard
+    /// exactly as [`SessionCodec::seal_session`] would seal a value whose postcard
     /// encoding is `payload`. For tools that handle payloads as bytes (the
-    /// CLI, other languages' test suites); apps use `reseal`.
+    /// CLI, other languages' test suites); apps use `seal_session`.
     ///
     /// # Errors
     /// As for [`SessionCodec::seal`].
-    pub fn reseal_raw(&self, meta: &SessionMeta, payload: &[u8]) -> Result<String> {
-        self.reseal_data(meta, &RawPayload(payload))
+    pub fn seal_session_raw(&self, meta: &SessionMeta, payload: &[u8]) -> Result<String> {
+        self.seal_session_data(meta, &RawPayload(payload))
     }
 
     /// The deterministic seal path behind [`SessionCodec::seal`]; the nonce
@@ -480,8 +479,18 @@ impl SessionCodec {
     /// # Errors
     /// Every error means "no session"; [`Error::kind`] says why, for logs.
     pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>> {
+        self.open_decoding(value, payload::decode_data::<T>)
+    }
+
+    /// [`SessionCodec::open`] with the app's data decoded by `decode`,
+    /// which sees the authenticated bytes after the claims.
+    pub(crate) fn open_decoding<T>(
+        &self,
+        value: &str,
+        decode: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<Opened<T>> {
         self.open_with(value, |plaintext, start| {
-            payload::decode_data::<T>(&plaintext.as_slice()[start..])
+            decode(&plaintext.as_slice()[start..])
         })
     }
 
@@ -607,11 +616,11 @@ impl SessionCodec {
     /// assert!(codec.verify_csrf(&a, &token));
     /// assert!(!codec.verify_csrf(&b, &token));
     /// assert!(!codec.verify_csrf(&a, ""));
-    /// # Ok::<(), sealed_session::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
     pub fn csrf_token(&self, session: &SessionMeta) -> String {
-        crate::csrf::token(&self.slots[0].cipher, &session.id())
+        crate::csrf::token::token(&self.slots[0].cipher, &session.id())
     }
 
     /// Whether `presented` is `session`'s CSRF token under any key in the
@@ -619,7 +628,7 @@ impl SessionCodec {
     /// is `false`.
     #[must_use]
     pub fn verify_csrf(&self, session: &SessionMeta, presented: &str) -> bool {
-        crate::csrf::verify(
+        crate::csrf::token::verify(
             self.slots.iter().map(|s| &s.cipher),
             &session.id(),
             presented,

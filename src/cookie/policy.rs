@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::codec::DEFAULT_COOKIE_NAME;
 use crate::cookie::chunks::{self, ChunkLimits};
 use crate::cookie::grammar::{is_av_octet, is_token};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::ConfigError;
 
 /// Browsers ignore (Chromium) or reject the cookie for (Firefox) a Path or
 /// Domain value longer than this (RFC 6265bis §5.6 step 6; Chromium
@@ -100,7 +100,7 @@ impl Prefix {
     /// The prefix `name` carries, or an error if it carries a look-alike
     /// (a case variant such as `__host-`, which Firefox would treat as the
     /// prefix and other browsers would not).
-    fn of(name: &str) -> Result<Self> {
+    fn of(name: &str) -> Result<Self, ConfigError> {
         let bytes = name.as_bytes();
         for (spelling, _) in PREFIXES {
             let p = spelling.as_bytes();
@@ -108,8 +108,7 @@ impl Prefix {
                 && bytes[..p.len()].eq_ignore_ascii_case(p)
                 && &bytes[..p.len()] != p
             {
-                return Err(Error::with(
-                    ErrorKind::Config,
+                return Err(ConfigError::new(
                     "the cookie name starts with a case variant of __Host-, __Secure- or __Http-; \
                      spell the prefix exactly or choose a name without one",
                 ));
@@ -168,7 +167,7 @@ pub(crate) struct Attributes {
 ///     .domain("example.com")
 ///     .build()?;
 /// assert_eq!(shared.domain(), Some("example.com"));
-/// # Ok::<(), sealed_session::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CookiePolicy {
@@ -355,7 +354,7 @@ impl CookiePolicyBuilder {
     /// recommended choice, ASVS 5.0 3.3.1; `__Http-` works too) or a name
     /// without a prefix.
     /// Note that any subdomain can then set a cookie with the same name;
-    /// [`SessionCookies::open`](crate::SessionCookies::open) tries each and
+    /// [`Sessions::open`](crate::Sessions::open) tries each and
     /// keeps only one that authenticates, but a subdomain holding a valid
     /// session of its own can still swap it in.
     ///
@@ -426,7 +425,7 @@ impl CookiePolicyBuilder {
     /// the whole value, so chunks of different seals never authenticate
     /// together. Writing a new layout removes the names the request
     /// carried that it no longer uses; reading is described on
-    /// [`SessionCookies::open`](crate::SessionCookies::open).
+    /// [`Sessions::open`](crate::Sessions::open).
     ///
     /// # Limits and their sources
     ///
@@ -465,13 +464,13 @@ impl CookiePolicyBuilder {
     /// Checks the configuration and builds the policy.
     ///
     /// # Errors
-    /// [`ErrorKind::Config`], with a message naming the rule, if any rule
+    /// [`ConfigError`](crate::ConfigError), with a message naming the rule, if any rule
     /// listed on [`CookiePolicyBuilder`] (and on its setters) is broken, if
     /// `max_chunks` is out of range, or if the name and the header budget
     /// leave no room for a sealed value. The message never contains the
     /// configured values.
-    pub fn build(self) -> Result<CookiePolicy> {
-        let config = |msg: &'static str| Err(Error::with(ErrorKind::Config, msg));
+    pub fn build(self) -> Result<CookiePolicy, ConfigError> {
+        let config = |msg: &'static str| Err(ConfigError::new(msg));
         if !is_token(&self.name) {
             return config("the cookie name must be a non-empty RFC 9110 token");
         }
@@ -528,32 +527,29 @@ impl CookiePolicyBuilder {
     }
 }
 
-fn check_attribute_value(value: &str, what: &'static str) -> Result<()> {
+fn check_attribute_value(value: &str, what: &'static str) -> Result<(), ConfigError> {
     if value.len() > MAX_ATTRIBUTE_VALUE_LEN {
-        return Err(Error::config(format!(
+        return Err(ConfigError::owned(format!(
             "the {what} is longer than {MAX_ATTRIBUTE_VALUE_LEN} bytes"
         )));
     }
     if !value.bytes().all(is_av_octet) {
-        return Err(Error::config(format!(
+        return Err(ConfigError::owned(format!(
             "the {what} contains a control character, a semicolon or a non-ASCII byte"
         )));
     }
     Ok(())
 }
 
-fn check_path(path: &str) -> Result<()> {
+fn check_path(path: &str) -> Result<(), ConfigError> {
     check_attribute_value(path, "path")?;
     if !path.starts_with('/') {
-        return Err(Error::with(ErrorKind::Config, "the path must start with /"));
+        return Err(ConfigError::new("the path must start with /"));
     }
     if path.ends_with(' ') {
         // Browsers trim trailing whitespace from attribute values
         // (RFC 6265bis §5.6), so the cookie would get another path.
-        return Err(Error::with(
-            ErrorKind::Config,
-            "the path must not end with whitespace",
-        ));
+        return Err(ConfigError::new("the path must not end with whitespace"));
     }
     Ok(())
 }
@@ -561,7 +557,7 @@ fn check_path(path: &str) -> Result<()> {
 /// `<subdomain>` of RFC 1034 §3.5 as relaxed by RFC 1123 §2.1 (labels may
 /// start with a digit): dot-separated labels of letters, digits and
 /// hyphens, not starting or ending with a hyphen, 1 to 63 bytes each.
-fn check_domain(domain: &str) -> Result<()> {
+fn check_domain(domain: &str) -> Result<(), ConfigError> {
     check_attribute_value(domain, "domain")?;
     let label_ok = |label: &str| {
         !label.is_empty()
@@ -573,8 +569,7 @@ fn check_domain(domain: &str) -> Result<()> {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-')
     };
     if domain.len() > 253 || !domain.split('.').all(label_ok) {
-        return Err(Error::with(
-            ErrorKind::Config,
+        return Err(ConfigError::new(
             "the domain must be a host name: letters, digits, hyphens and dots, \
              no leading or trailing dot, labels of at most 63 bytes",
         ));
@@ -588,7 +583,7 @@ mod tests {
 
     fn refused(b: CookiePolicyBuilder) -> String {
         let err = b.build().unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Config);
+        assert!(err.to_string().starts_with("invalid configuration"));
         err.to_string()
     }
 

@@ -20,15 +20,15 @@ use crate::cookie::chunks::{self, ChunkLimits, TRACKED_CHUNKS};
 pub const MAX_CANDIDATES_PER_NAME: usize = 8;
 
 /// Which of a policy's cookie names (`NAME`, `NAME.0`, `NAME.1`, ...) a
-/// request carried: what [`SessionCookies::seal`] and
-/// [`SessionCookies::remove`] must overwrite or delete. It holds names
+/// request carried: what [`Sessions::seal`] and
+/// [`Sessions::remove`] must overwrite or delete. It holds names
 /// only, never values.
 ///
 /// Chunk indices 0 to 63 are tracked, whatever the policy's chunk cap, so
 /// chunks left over from an earlier configuration are removed too.
 ///
-/// [`SessionCookies::seal`]: crate::SessionCookies::seal
-/// [`SessionCookies::remove`]: crate::SessionCookies::remove
+/// [`Sessions::seal`]: crate::Sessions::seal
+/// [`Sessions::remove`]: crate::Sessions::remove
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct CarriedCookies {
     single: bool,

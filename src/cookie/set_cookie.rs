@@ -62,6 +62,15 @@ impl SetCookie {
     /// Renders a cookie. The caller guarantees that `name` is a token and
     /// `value` is made of cookie-octets (checked in debug builds); the
     /// attributes were validated when the policy was built.
+    /// The rendered header value, taking it out of the cookie.
+    #[cfg_attr(
+        not(any(feature = "http", feature = "actix-web")),
+        allow(dead_code, reason = "for the adapters")
+    )]
+    pub(crate) fn into_header_value(self) -> String {
+        self.header
+    }
+
     pub(crate) fn new(
         name: String,
         value: String,

@@ -5,7 +5,7 @@
 
 use time::Duration;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{ConfigError, Error, ErrorKind, Result};
 use crate::seal::payload::Claims;
 use crate::session::meta::SealKind;
 
@@ -109,12 +109,12 @@ impl Lifetime {
     /// comparisons below are made on whole seconds for that reason.
     ///
     /// # Errors
-    /// [`ErrorKind::Config`] unless `absolute`, `idle`, `renew_after`,
+    /// [`ConfigError`](crate::ConfigError) unless `absolute`, `idle`, `renew_after`,
     /// `single_use_window` are at least one second, `skew` and
     /// `superseded_grace` are not negative, `idle <= absolute` and
     /// `renew_after < idle` (otherwise an active user's cookie dies before
     /// it is renewed).
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let at_least_a_second = [
             self.absolute,
             self.idle,
@@ -124,28 +124,20 @@ impl Lifetime {
         // A positive duration under a second would be enforced as zero:
         // every value expired, or due for a re-seal, on arrival.
         if at_least_a_second.iter().any(|d| d.whole_seconds() < 1) {
-            return Err(Error::with(
-                ErrorKind::Config,
+            return Err(ConfigError::new(
                 "absolute, idle, renew_after and single_use_window must be at least one second",
             ));
         }
         if self.skew.is_negative() || self.superseded_grace.is_negative() {
-            return Err(Error::with(
-                ErrorKind::Config,
+            return Err(ConfigError::new(
                 "skew and superseded_grace must not be negative",
             ));
         }
         if secs(self.idle) > secs(self.absolute) {
-            return Err(Error::with(
-                ErrorKind::Config,
-                "idle must not exceed absolute",
-            ));
+            return Err(ConfigError::new("idle must not exceed absolute"));
         }
         if secs(self.renew_after) >= secs(self.idle) {
-            return Err(Error::with(
-                ErrorKind::Config,
-                "renew_after must be shorter than idle",
-            ));
+            return Err(ConfigError::new("renew_after must be shorter than idle"));
         }
         Ok(())
     }
@@ -176,7 +168,10 @@ impl Lifetime {
             return Err(Error::new(ErrorKind::NotYetValid));
         }
         if claims.created > claims.sealed {
-            return Err(Error::with(ErrorKind::Malformed, "created after sealed"));
+            return Err(Error::with(
+                ErrorKind::InvalidClaims,
+                "created after sealed",
+            ));
         }
         if now >= self.deadline(claims) {
             return Err(Error::new(ErrorKind::Expired));
@@ -261,7 +256,12 @@ mod tests {
                 ..d
             },
         ] {
-            assert_eq!(bad.validate().unwrap_err().kind(), ErrorKind::Config);
+            assert!(
+                bad.validate()
+                    .unwrap_err()
+                    .to_string()
+                    .starts_with("invalid configuration")
+            );
         }
     }
 

@@ -67,7 +67,7 @@ struct Entry {
 /// let now = OffsetDateTime::now_utc();
 /// assert!(guard.consume(&id, now + Duration::minutes(10), now)?);
 /// assert!(!guard.consume(&id, now + Duration::minutes(10), now)?);
-/// # Ok::<(), sealed_session::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
 pub struct MemoryReplayGuard {

@@ -42,7 +42,7 @@ struct State {
 /// let revoked = MemoryRevocation::new(10_000);
 /// // Password change: every session of user 42 created before now ends.
 /// revoked.revoke_subject("42", OffsetDateTime::now_utc())?;
-/// # Ok::<(), sealed_session::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
 pub struct MemoryRevocation {

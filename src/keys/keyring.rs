@@ -5,7 +5,7 @@ use core::str::FromStr;
 
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Result};
 use crate::keys::key::{Key, KeyId};
 use crate::seal::aead::Cipher;
 
@@ -53,7 +53,7 @@ pub(crate) struct Entry {
 /// // Errors name the entry, never the key.
 /// let err = "1:not-a-key".parse::<Keyring>().unwrap_err();
 /// assert!(!err.to_string().contains("not-a-key"));
-/// # Ok::<(), sealed_session::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
 pub struct Keyring {
@@ -94,11 +94,11 @@ impl Keyring {
     /// Adds a key that opens but does not seal (stage 1 of a rotation).
     ///
     /// # Errors
-    /// [`ErrorKind::Config`](crate::ErrorKind::Config) if `id` is already in
+    /// [`ConfigError`](crate::ConfigError) if `id` is already in
     /// the ring.
-    pub fn add_open_only(&mut self, id: KeyId, key: Key) -> Result<()> {
+    pub fn add_open_only(&mut self, id: KeyId, key: Key) -> Result<(), ConfigError> {
         if self.get(id).is_some() {
-            return Err(Error::config(format!("duplicate key id {id}")));
+            return Err(ConfigError::owned(format!("duplicate key id {id}")));
         }
         self.entries.push(entry(id, key));
         Ok(())
@@ -108,9 +108,9 @@ impl Keyring {
     /// stays in the ring as open-only.
     ///
     /// # Errors
-    /// [`ErrorKind::Config`](crate::ErrorKind::Config) if `id` is not in the
+    /// [`ConfigError`](crate::ConfigError) if `id` is not in the
     /// ring.
-    pub fn promote(&mut self, id: KeyId) -> Result<()> {
+    pub fn promote(&mut self, id: KeyId) -> Result<(), ConfigError> {
         let index = self.index(id)?;
         let promoted = self.entries.remove(index);
         self.entries.insert(0, promoted);
@@ -121,12 +121,12 @@ impl Keyring {
     /// it no longer open.
     ///
     /// # Errors
-    /// [`ErrorKind::Config`](crate::ErrorKind::Config) if `id` is not in the
+    /// [`ConfigError`](crate::ConfigError) if `id` is not in the
     /// ring or is the primary.
-    pub fn remove(&mut self, id: KeyId) -> Result<()> {
+    pub fn remove(&mut self, id: KeyId) -> Result<(), ConfigError> {
         let index = self.index(id)?;
         if index == 0 {
-            return Err(Error::config(format!(
+            return Err(ConfigError::owned(format!(
                 "key {id} is the primary; promote another key first"
             )));
         }
@@ -185,14 +185,14 @@ impl Keyring {
     /// let (ring, step) = ring.next_rotation_stage()?;
     /// assert_eq!(step, RotationStep::Retired(KeyId(1)));
     /// assert_eq!(ring.ids().collect::<Vec<_>>(), [KeyId(2)]);
-    /// # Ok::<(), sealed_session::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
     /// # Errors
     /// [`ErrorKind::Rng`](crate::ErrorKind::Rng) if a new key is needed and
-    /// the generator fails; [`ErrorKind::Config`](crate::ErrorKind::Config)
+    /// the generator fails; [`ConfigError`](crate::ConfigError)
     /// if the highest id is `u32::MAX`.
-    pub fn next_rotation_stage(&self) -> Result<(Self, RotationStep)> {
+    pub fn next_rotation_stage(&self) -> Result<(Self, RotationStep), ConfigError> {
         let mut next = self.clone();
         let primary = self.primary_id();
         let others = self.entries[1..].iter().map(|e| e.id);
@@ -209,8 +209,11 @@ impl Keyring {
             .0
             .checked_add(1)
             .map(KeyId)
-            .ok_or_else(|| Error::config("key ids are exhausted".to_owned()))?;
-        next.add_open_only(id, Key::try_generate()?)?;
+            .ok_or_else(|| ConfigError::owned("key ids are exhausted".to_owned()))?;
+        let key = Key::try_generate().map_err(|_| {
+            ConfigError::new("the operating system's random number generator failed")
+        })?;
+        next.add_open_only(id, key)?;
         Ok((next, RotationStep::Added(id)))
     }
 
@@ -224,11 +227,11 @@ impl Keyring {
         &self.entries
     }
 
-    fn index(&self, id: KeyId) -> Result<usize> {
+    fn index(&self, id: KeyId) -> Result<usize, ConfigError> {
         self.entries
             .iter()
             .position(|e| e.id == id)
-            .ok_or_else(|| Error::config(format!("key id {id} is not in the keyring")))
+            .ok_or_else(|| ConfigError::owned(format!("key id {id} is not in the keyring")))
     }
 }
 
@@ -238,38 +241,38 @@ fn entry(id: KeyId, key: Key) -> Entry {
 }
 
 impl FromStr for Keyring {
-    type Err = Error;
+    type Err = ConfigError;
 
     /// Parses `id:key,id:key,...`, primary first. Whitespace around entries
     /// is ignored. Errors name the entry by position and never include key
     /// material.
-    fn from_str(text: &str) -> Result<Self> {
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
         let mut ring: Option<Self> = None;
         for (n, part) in text.split(',').enumerate() {
             let position = n + 1;
             let part = part.trim();
             let Some((id, key)) = part.split_once(':') else {
-                return Err(Error::config(format!(
+                return Err(ConfigError::owned(format!(
                     "keyring entry {position}: expected id:key"
                 )));
             };
             let id = id.trim().parse::<u32>().map(KeyId).map_err(|_| {
-                Error::config(format!(
+                ConfigError::owned(format!(
                     "keyring entry {position}: the key id is not a number from 0 to {}",
                     u32::MAX
                 ))
             })?;
-            let key: Key = key.trim().parse().map_err(|e: Error| {
-                Error::config(format!("keyring entry {position}: {}", e.detail_text()))
+            let key: Key = key.trim().parse().map_err(|e: ConfigError| {
+                ConfigError::owned(format!("keyring entry {position}: {}", e.message()))
             })?;
             match ring.as_mut() {
                 None => ring = Some(Self::new(id, key)),
                 Some(ring) => ring.add_open_only(id, key).map_err(|e| {
-                    Error::config(format!("keyring entry {position}: {}", e.detail_text()))
+                    ConfigError::owned(format!("keyring entry {position}: {}", e.message()))
                 })?,
             }
         }
-        ring.ok_or_else(|| Error::config("the keyring is empty".to_owned()))
+        ring.ok_or_else(|| ConfigError::owned("the keyring is empty".to_owned()))
     }
 }
 
@@ -286,7 +289,6 @@ impl fmt::Debug for Keyring {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ErrorKind;
 
     const K1: &str = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE";
 
@@ -316,7 +318,7 @@ mod tests {
             (&*format!("-1:{K1}"), "key id"),
         ] {
             let err = text.parse::<Keyring>().unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::Config);
+            assert!(err.to_string().starts_with("invalid configuration"));
             let msg = err.to_string();
             assert!(msg.contains(needle), "{msg:?} should contain {needle:?}");
             assert_eq!(msg.matches("invalid configuration").count(), 1, "{msg}");
@@ -327,10 +329,17 @@ mod tests {
     #[test]
     fn primary_cannot_be_removed_and_debug_shows_ids_only() {
         let mut ring: Keyring = format!("1:{K1}").parse().unwrap();
-        assert_eq!(ring.remove(KeyId(1)).unwrap_err().kind(), ErrorKind::Config);
-        assert_eq!(
-            ring.promote(KeyId(9)).unwrap_err().kind(),
-            ErrorKind::Config
+        assert!(
+            ring.remove(KeyId(1))
+                .unwrap_err()
+                .to_string()
+                .starts_with("invalid configuration")
+        );
+        assert!(
+            ring.promote(KeyId(9))
+                .unwrap_err()
+                .to_string()
+                .starts_with("invalid configuration")
         );
         let debug = format!("{ring:?}");
         assert_eq!(debug, "Keyring { primary: KeyId(1), ids: [KeyId(1)] }");

@@ -71,10 +71,10 @@ fn seal_detached<A: AeadInOut>(
 ) -> Result<[u8; TAG_LEN]> {
     let nonce = nonce
         .try_into()
-        .map_err(|_| Error::new(ErrorKind::Malformed))?;
+        .map_err(|_| Error::new(ErrorKind::Encrypt))?;
     let tag = aead
         .encrypt_inout_detached(nonce, aad, buf.into())
-        .map_err(|_| Error::new(ErrorKind::TooLarge))?;
+        .map_err(|_| Error::new(ErrorKind::Encrypt))?;
     let mut out = [0u8; TAG_LEN];
     out.copy_from_slice(tag.as_slice());
     Ok(out)

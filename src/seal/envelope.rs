@@ -4,7 +4,7 @@
 use base64::Engine;
 use zeroize::Zeroize as _;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{ConfigError, Error, ErrorKind, Result};
 use crate::keys::key::KeyId;
 use crate::seal::aead::{Cipher, NONCE_LEN, TAG_LEN};
 
@@ -51,11 +51,15 @@ pub(crate) const MIN_ENCODED_LEN: usize = encoded_len(OVERHEAD);
 /// and the purpose, each prefixed by its length as a big-endian `u16`.
 /// Lengths make the encoding unambiguous: `("ab", "c")` and `("a", "bc")`
 /// differ.
-pub(crate) fn associated_data(key_id: KeyId, name: &str, purpose: &str) -> Result<Vec<u8>> {
-    let name_len = u16::try_from(name.len())
-        .map_err(|_| Error::with(ErrorKind::Config, "the cookie name is too long"))?;
-    let purpose_len = u16::try_from(purpose.len())
-        .map_err(|_| Error::with(ErrorKind::Config, "the purpose is too long"))?;
+pub(crate) fn associated_data(
+    key_id: KeyId,
+    name: &str,
+    purpose: &str,
+) -> Result<Vec<u8>, ConfigError> {
+    let name_len =
+        u16::try_from(name.len()).map_err(|_| ConfigError::new("the cookie name is too long"))?;
+    let purpose_len =
+        u16::try_from(purpose.len()).map_err(|_| ConfigError::new("the purpose is too long"))?;
     let mut aad = Vec::with_capacity(HEADER_LEN + 4 + name.len() + purpose.len());
     aad.extend_from_slice(&header(key_id));
     aad.extend_from_slice(&name_len.to_be_bytes());

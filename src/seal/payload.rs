@@ -98,16 +98,13 @@ fn serialized_size<T: Serialize + ?Sized>(value: &T) -> postcard::Result<usize> 
 }
 
 fn data_does_not_serialize() -> Error {
-    Error::with(
-        ErrorKind::PayloadMismatch,
-        "session data does not serialize",
-    )
+    Error::new(ErrorKind::Serialize)
 }
 
 /// The length of the plaintext: the claims then the data.
 pub(crate) fn encoded_len(claims: &Claims, data: &impl Data) -> Result<usize> {
     let claims_len = serialized_size(claims)
-        .map_err(|_| Error::with(ErrorKind::Config, "session claims do not serialize"))?;
+        .map_err(|_| Error::with(ErrorKind::Serialize, "session claims do not serialize"))?;
     Ok(claims_len + data.encoded_len()?)
 }
 
@@ -115,7 +112,7 @@ pub(crate) fn encoded_len(claims: &Claims, data: &impl Data) -> Result<usize> {
 /// is exactly [`encoded_len`] long.
 pub(crate) fn encode_into(claims: &Claims, data: &impl Data, out: &mut [u8]) -> Result<()> {
     let claims_len = postcard::to_slice(claims, out)
-        .map_err(|_| Error::with(ErrorKind::Config, "session claims do not serialize"))?
+        .map_err(|_| Error::with(ErrorKind::Serialize, "session claims do not serialize"))?
         .len();
     data.encode_into(&mut out[claims_len..])
 }
@@ -124,9 +121,9 @@ pub(crate) fn encode_into(claims: &Claims, data: &impl Data, out: &mut [u8]) -> 
 /// Called only on authenticated plaintext.
 pub(crate) fn decode_claims(plaintext: &[u8]) -> Result<(Claims, &[u8])> {
     let (claims, rest) = postcard::take_from_bytes::<Claims>(plaintext)
-        .map_err(|_| Error::with(ErrorKind::Malformed, "crate-owned fields do not decode"))?;
+        .map_err(|_| Error::with(ErrorKind::InvalidClaims, "crate-owned fields do not decode"))?;
     if claims.kind > KIND_SINGLE_USE {
-        return Err(Error::with(ErrorKind::Malformed, "unknown seal kind"));
+        return Err(Error::with(ErrorKind::InvalidClaims, "unknown seal kind"));
     }
     Ok((claims, rest))
 }

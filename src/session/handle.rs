@@ -1,9 +1,10 @@
-//! `SessionHandle`: one request's session, shared by the adapter and the
-//! handler, framework-free.
+//! [`Session<T>`]: one request's session, shared by the adapter and the
+//! handler, framework-free. The axum and actix-web adapters hand this very
+//! type to handlers as their extractor.
 //!
-//! An adapter calls [`SessionHandle::load`] with the request's `Cookie`
-//! header values, hands clones to the handler, and after the handler calls
-//! [`SessionHandle::finish`] to get the `Set-Cookie` headers the response
+//! An adapter calls [`Session::load`] with the request's `Cookie` header
+//! values, hands clones to the handler, and after the handler calls
+//! [`Session::finish`] to get the `Set-Cookie` headers the response
 //! needs: none when nothing changed and no renewal is due.
 
 use core::fmt;
@@ -12,12 +13,14 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::cookie::policy::Persistence;
 use crate::cookie::request::CarriedCookies;
 use crate::cookie::set_cookie::SetCookie;
 use crate::error::{ErrorKind, Result};
 use crate::keys::key::KeyId;
-use crate::session::meta::SessionMeta;
-use crate::session::sessions::SessionCookies;
+use crate::seal::payload::{RawPayload, Value};
+use crate::session::meta::{SessionId, SessionMeta};
+use crate::session::sessions::Sessions;
 
 struct State<T> {
     data: Option<T>,
@@ -26,88 +29,90 @@ struct State<T> {
     stale: CarriedCookies,
     refusal: Option<ErrorKind>,
     refused_key_id: Option<KeyId>,
+    refused_session_id: Option<SessionId>,
     /// The data or metadata changed since the request's cookie was read.
     dirty: bool,
     /// `open` asked for a re-seal (renewal interval, non-primary key).
     reseal_due: bool,
+    /// Chosen for this response by [`Session::set_persistence`].
+    persistence: Option<Persistence>,
     /// Set-Cookie headers already computed by `flush` and not invalidated
     /// since.
     flushed: Option<Vec<SetCookie>>,
 }
 
-/// One request's session. Cheap to clone; clones share the state.
+/// One request's session: what handlers read and change. Cheap to clone;
+/// clones share the state.
 ///
 /// `T` is the app's session type. A request without a valid session starts
-/// with no data ([`SessionHandle::get`] is `None`); inserting data starts a
-/// new session when the response is written.
+/// with no data ([`Session::get`] is `None`); inserting data starts a
+/// new session when the response is written. In axum and actix-web this
+/// type is the extractor (`async fn show(session: Session<Cart>)`), put
+/// in place by the layer or middleware from [`Sessions`].
 ///
 /// ```
-/// use sealed_session::{CookiePolicy, KeyId, Keyring, SessionCodec, SessionCookies, SessionHandle};
-/// use std::sync::Arc;
-/// let cookies = Arc::new(SessionCookies::new(
-///     SessionCodec::builder(Keyring::generate(KeyId(1))?),
-///     CookiePolicy::default(),
-/// )?);
+/// use sealed_session::{KeyId, Keyring, Session, Sessions};
+/// let sessions = Sessions::builder(Keyring::generate(KeyId(1))?).build()?;
 /// // Request 1: no cookie; the handler stores a counter.
-/// let handle = SessionHandle::<u32>::load(&cookies, []);
-/// handle.insert(1);
-/// let set = handle.finish()?;
+/// let session = Session::<u32>::load(&sessions, []);
+/// session.insert(1);
+/// let set = session.finish()?;
 /// let cookie = format!("{}={}", set[0].name(), set[0].value());
 /// // Request 2: the browser sends it back.
-/// let handle = SessionHandle::<u32>::load(&cookies, [cookie.as_str()]);
-/// assert_eq!(handle.get(), Some(1));
-/// assert!(handle.finish()?.is_empty(), "nothing changed: no Set-Cookie");
-/// # Ok::<(), sealed_session::Error>(())
+/// let session = Session::<u32>::load(&sessions, [cookie.as_str()]);
+/// assert_eq!(session.get(), Some(1));
+/// assert!(session.finish()?.is_empty(), "nothing changed: no Set-Cookie");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct SessionHandle<T> {
-    cookies: Arc<SessionCookies>,
+pub struct Session<T> {
+    sessions: Sessions,
     state: Arc<Mutex<State<T>>>,
 }
 
-impl<T> Clone for SessionHandle<T> {
+impl<T> Clone for Session<T> {
     fn clone(&self) -> Self {
         Self {
-            cookies: Arc::clone(&self.cookies),
+            sessions: self.sessions.clone(),
             state: Arc::clone(&self.state),
         }
     }
 }
 
-impl<T> fmt::Debug for SessionHandle<T> {
+impl<T> fmt::Debug for Session<T> {
     /// Shows whether a session is present, never its data or id.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.lock();
-        f.debug_struct("SessionHandle")
-            .field("present", &state.data.is_some())
+        f.debug_struct("Session")
+            .field("present", &state.meta.is_some())
             .field("dirty", &state.dirty)
             .field("refusal", &state.refusal)
             .finish_non_exhaustive()
     }
 }
 
-impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
+impl<T: Serialize + DeserializeOwned> Session<T> {
     /// Reads the session from a request's `Cookie` header values. Never
     /// fails: a missing, malformed, forged, expired, revoked or replayed
-    /// cookie reads as "no session" ([`SessionHandle::refusal`] says why,
+    /// cookie reads as "no session" ([`Session::refusal`] says why,
     /// for logs), and its cookies are removed when the response is written
     /// unless a new session replaces them.
     pub fn load<'a>(
-        cookies: &Arc<SessionCookies>,
+        sessions: &Sessions,
         cookie_headers: impl IntoIterator<Item = &'a str>,
     ) -> Self {
-        let cookies = Arc::clone(cookies);
-        let outcome = cookies.open::<T>(cookie_headers);
+        let outcome = sessions.open_optional::<T>(cookie_headers);
         let stale = outcome.stale();
         let refused_key_id = outcome.refused_key_id();
+        let refused_session_id = outcome.refused_session_id();
         let (data, meta, reseal_due) = match outcome.session {
             Some(opened) => {
                 let due = opened.reseal_due().is_some();
-                (Some(opened.data), Some(opened.meta), due)
+                (opened.data, Some(opened.meta), due)
             }
             None => (None, None, false),
         };
         Self {
-            cookies,
+            sessions: sessions.clone(),
             state: Arc::new(Mutex::new(State {
                 data,
                 meta,
@@ -115,8 +120,10 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
                 stale,
                 refusal: outcome.refusal,
                 refused_key_id,
+                refused_session_id,
                 dirty: false,
                 reseal_due,
+                persistence: None,
                 flushed: None,
             })),
         }
@@ -124,11 +131,11 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
 
     /// Computes the response's `Set-Cookie` headers now, so a handler can
     /// react to [`ErrorKind::TooLarge`] (for example with a 413) instead
-    /// of the adapter failing after the handler. [`SessionHandle::finish`]
+    /// of the adapter failing after the handler. [`Session::finish`]
     /// reuses the result unless the session changes again.
     ///
     /// # Errors
-    /// As for [`SessionHandle::finish`].
+    /// As for [`Session::finish`].
     pub fn flush(&self) -> Result<()> {
         let mut state = self.lock();
         let out = self.compute(&mut state)?;
@@ -139,16 +146,17 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     /// The `Set-Cookie` headers for the response, at most one per cookie
     /// name:
     ///
-    /// - data present and changed, regenerated, new, or due for renewal:
+    /// - a session that is new, changed, regenerated or due for renewal:
     ///   the sealed cookie (or chunks), plus removals of names it no longer
     ///   uses;
-    /// - no data, but the request carried cookies of ours (logout, or a
+    /// - no session, but the request carried cookies of ours (logout, or a
     ///   refused cookie): removals for each;
     /// - otherwise nothing, or removals of stale chunks.
     ///
     /// # Errors
     /// [`ErrorKind::TooLarge`] if the session no longer fits the cookie
-    /// budget; [`ErrorKind::Rng`] if a nonce or session id cannot be drawn.
+    /// budget; [`ErrorKind::Serialize`] if the data does not serialize;
+    /// [`ErrorKind::Rng`] if a nonce or session id cannot be drawn.
     pub fn finish(&self) -> Result<Vec<SetCookie>> {
         let mut state = self.lock();
         if let Some(out) = state.flushed.take() {
@@ -158,25 +166,33 @@ impl<T: Serialize + DeserializeOwned> SessionHandle<T> {
     }
 
     fn compute(&self, state: &mut State<T>) -> Result<Vec<SetCookie>> {
-        let Some(data) = &state.data else {
-            return Ok(self.cookies.remove(&state.carried));
+        if state.data.is_some() && state.meta.is_none() {
+            state.dirty = true;
+            state.meta = Some(self.sessions.codec().new_session(None)?);
+        }
+        let Some(meta) = &state.meta else {
+            return Ok(self.sessions.remove(&state.carried));
         };
-        let meta = match &state.meta {
-            Some(meta) => meta,
-            None => {
-                state.dirty = true;
-                state.meta.insert(self.cookies.codec().new_session(None)?)
-            }
-        };
-        if state.dirty || state.reseal_due {
-            self.cookies.seal(meta, data, &state.carried)
-        } else {
-            Ok(self.cookies.remove(&state.stale))
+        if !(state.dirty || state.reseal_due) {
+            return Ok(self.sessions.remove(&state.stale));
+        }
+        let persistence = state
+            .persistence
+            .unwrap_or_else(|| self.sessions.policy().persistence());
+        match &state.data {
+            Some(data) => self
+                .sessions
+                .write(meta, &Value(data), &state.carried, persistence),
+            // A session with an id but no data yet (a CSRF token was handed
+            // out): sealed with an empty payload.
+            None => self
+                .sessions
+                .write(meta, &RawPayload(&[]), &state.carried, persistence),
         }
     }
 }
 
-impl<T> SessionHandle<T> {
+impl<T> Session<T> {
     fn lock(&self) -> MutexGuard<'_, State<T>> {
         // Each method leaves the state consistent before it can panic, so a
         // poisoned lock still holds usable data.
@@ -190,7 +206,13 @@ impl<T> SessionHandle<T> {
         f(&mut state)
     }
 
-    /// A copy of the session data, if there is a session.
+    /// The [`Sessions`] this session was loaded with.
+    #[must_use]
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// A copy of the session data, if there is any.
     #[must_use]
     pub fn get(&self) -> Option<T>
     where
@@ -224,7 +246,7 @@ impl<T> SessionHandle<T> {
     ///
     /// Removing the browser's cookie does not revoke copies; with a
     /// [`Revocation`](crate::Revocation) store, also revoke
-    /// [`SessionHandle::meta`]'s id (taken before this call).
+    /// [`Session::meta`]'s id (taken before this call).
     pub fn remove(&self) -> Option<T> {
         self.mutate(|s| {
             s.meta = None;
@@ -232,14 +254,14 @@ impl<T> SessionHandle<T> {
         })
     }
 
-    /// Ends the session, like [`SessionHandle::remove`] without returning
-    /// the data (logout).
+    /// Ends the session, like [`Session::remove`] without returning the
+    /// data (logout).
     pub fn clear(&self) {
         let _ = self.remove();
     }
 
     /// Gives the session a new id and creation time, keeping its data, for
-    /// login and privilege changes (session fixation, OWASP "Renew the
+    /// sign-in and privilege changes (session fixation, OWASP "Renew the
     /// Session ID After Any Privilege Level Change"). `subject` (for
     /// example the user id) is sealed beside the data for revocation hooks;
     /// `None` keeps the current one.
@@ -247,7 +269,7 @@ impl<T> SessionHandle<T> {
     /// # Errors
     /// [`ErrorKind::Rng`] if the operating system's generator fails.
     pub fn regenerate(&self, subject: Option<&str>) -> Result<()> {
-        let codec = self.cookies.codec();
+        let codec = self.sessions.codec();
         let mut state = self.lock();
         let meta = match &state.meta {
             Some(meta) => codec.regenerate(meta, subject)?,
@@ -259,9 +281,23 @@ impl<T> SessionHandle<T> {
         Ok(())
     }
 
+    /// Chooses how long the browser keeps the cookies this response writes
+    /// (a "remember me" box at sign-in), instead of the policy's
+    /// [`CookiePolicy::persistence`](crate::CookiePolicy::persistence); the
+    /// session is re-sealed with this response so the choice takes effect
+    /// now.
+    ///
+    /// The choice is not sealed into the value: a later renewal writes the
+    /// policy's persistence again unless the handler of that request calls
+    /// this too. Keep the choice in `T` and call this on every request
+    /// where it applies.
+    pub fn set_persistence(&self, persistence: Persistence) {
+        self.mutate(|s| s.persistence = Some(persistence));
+    }
+
     /// The session's metadata (id, times, subject), once it has one: an
-    /// opened session, or a new one after [`SessionHandle::regenerate`] or
-    /// [`SessionHandle::flush`].
+    /// opened session, or a new one after [`Session::regenerate`],
+    /// [`Session::csrf_token`] or [`Session::flush`].
     #[must_use]
     pub fn meta(&self) -> Option<SessionMeta> {
         self.lock().meta.clone()
@@ -275,9 +311,8 @@ impl<T> SessionHandle<T> {
         self.lock().refusal
     }
 
-    /// The key id named by the refused cookie, when
-    /// [`SessionHandle::refusal`] is set and the value had a readable
-    /// header; see
+    /// The key id named by the refused cookie, when [`Session::refusal`]
+    /// is set and the value had a readable header; see
     /// [`ReadOutcome::refused_key_id`](crate::ReadOutcome::refused_key_id).
     /// Safe to log, unlike the value or the session id.
     #[must_use]
@@ -285,13 +320,26 @@ impl<T> SessionHandle<T> {
         self.lock().refused_key_id
     }
 
-    /// The CSRF token of the current session, creating the session's
-    /// metadata if there is none yet (a token needs a session id).
+    /// For a cookie refused as [`ErrorKind::Revoked`] or
+    /// [`ErrorKind::Replayed`]: the authenticated id of the refused
+    /// session, so the app can end it everywhere (a superseded value
+    /// replayed after its grace suggests a copied cookie). Do not log it in
+    /// the clear.
+    #[must_use]
+    pub fn refused_session_id(&self) -> Option<SessionId> {
+        self.lock().refused_session_id
+    }
+
+    /// The CSRF token of the current session, starting one if there is none
+    /// yet (a token needs a session id): the response then carries a cookie
+    /// for it, so a form rendered on a first visit posts back with a token
+    /// that verifies. Each call gives the same token until the session id
+    /// changes ([`Session::regenerate`]).
     ///
     /// # Errors
     /// [`ErrorKind::Rng`] if a new session id cannot be drawn.
     pub fn csrf_token(&self) -> Result<String> {
-        let codec = self.cookies.codec();
+        let codec = self.sessions.codec();
         let mut state = self.lock();
         if state.meta.is_none() {
             state.meta = Some(codec.new_session(None)?);
@@ -313,6 +361,6 @@ impl<T> SessionHandle<T> {
         state
             .meta
             .as_ref()
-            .is_some_and(|meta| self.cookies.codec().verify_csrf(meta, presented))
+            .is_some_and(|meta| self.sessions.codec().verify_csrf(meta, presented))
     }
 }

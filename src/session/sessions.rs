@@ -1,12 +1,15 @@
-//! `SessionCookies`: the codec and the cookie policy together, as the one
-//! framework-agnostic type adapters use. It reads `Cookie` header values
-//! and writes `Set-Cookie` headers; it does no I/O and names no framework
-//! type.
+//! [`Sessions`]: the one configured object of an app, holding the codec
+//! (keys, lifetimes, clock, hooks) and the cookie policy. It reads `Cookie`
+//! header values and writes `Set-Cookie` headers; it does no I/O and names
+//! no framework type.
+
+use core::fmt;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::codec::{Opened, SessionCodec, SessionCodecBuilder};
+use crate::codec::{Opened, SessionCodec};
 use crate::cookie::chunks::{self, Layout};
 use crate::cookie::policy::{CookiePolicy, Persistence};
 use crate::cookie::request::{Candidates, CarriedCookies};
@@ -14,23 +17,31 @@ use crate::cookie::set_cookie::{Lifespan, SetCookie};
 use crate::error::{Error, ErrorKind, Result};
 use crate::freshness::clock::from_unix_seconds;
 use crate::keys::key::KeyId;
-use crate::session::meta::SessionMeta;
+use crate::keys::keyring::Keyring;
+use crate::seal::payload::{Data, Value, decode_data};
+use crate::session::builder::SessionsBuilder;
+use crate::session::meta::{SessionId, SessionMeta};
+use crate::session::read::{ReadOutcome, rank, used_names};
 
-/// A [`SessionCodec`] and a [`CookiePolicy`] that agree on the cookie name
-/// and the size budget: what an HTTP adapter needs to read a session from a
-/// request and write it into a response.
+/// The front door: built once from a keyring with [`Sessions::builder`],
+/// it holds the [`SessionCodec`] and the [`CookiePolicy`] (which agree on
+/// the cookie name and the size budget by construction), and is cheap to
+/// clone (reference-counted inside). Adapters take it:
+/// [`Sessions::layer`](crate::Sessions::layer) for tower and axum,
+/// [`Sessions::middleware`](crate::Sessions::middleware) for actix-web; a
+/// handler gets a [`Session<T>`](crate::Session).
 ///
-/// The flow for one request:
+/// Without a framework, the flow for one request is:
 ///
-/// 1. [`SessionCookies::open`] with the request's `Cookie` header values
+/// 1. [`Sessions::open`] with the request's `Cookie` header values
 ///    gives a [`ReadOutcome`]: the session if one authenticated, why a
 ///    cookie of ours was refused, and which of our names the request
 ///    carried.
 /// 2. To write the session (it is new, changed, or
-///    [`Opened::reseal_due`]), [`SessionCookies::seal`] returns every
+///    [`Opened::reseal_due`]), [`Sessions::seal`] returns every
 ///    `Set-Cookie` header to send, removals of stale chunks included.
 /// 3. On logout, or when a cookie was refused,
-///    [`SessionCookies::remove`] returns the removals.
+///    [`Sessions::remove`] returns the removals.
 ///
 /// Every call returns at most one `Set-Cookie` per cookie name (RFC
 /// 6265bis §4.1.1), so an adapter must send the result of one call only,
@@ -43,12 +54,9 @@ use crate::session::meta::SessionMeta;
 /// Max-Age by a raw client is still refused once the session has expired.
 ///
 /// ```
-/// use sealed_session::{CookiePolicy, KeyId, Keyring, SessionCodec, SessionCookies};
+/// use sealed_session::{KeyId, Keyring, Sessions};
 ///
-/// let cookies = SessionCookies::new(
-///     SessionCodec::builder(Keyring::generate(KeyId(1))?),
-///     CookiePolicy::default(),
-/// )?;
+/// let cookies = Sessions::builder(Keyring::generate(KeyId(1))?).build()?;
 ///
 /// // Login: a new session, written into the response.
 /// let login = cookies.open::<String>([]);
@@ -67,117 +75,44 @@ use crate::session::meta::SessionMeta;
 /// // Logout: remove what the request carried.
 /// let gone = cookies.remove(&read.carried);
 /// assert!(gone[0].header_value().contains("Max-Age=0"));
-/// # Ok::<(), sealed_session::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug)]
-pub struct SessionCookies {
+#[derive(Clone)]
+pub struct Sessions {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     codec: SessionCodec,
     policy: CookiePolicy,
 }
 
-/// What [`SessionCookies::open`] found in a request.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct ReadOutcome<T> {
-    /// The session, if a cookie of ours authenticated and passed every
-    /// check. With several (duplicate names, or a single cookie beside a
-    /// chunk set), the newest seal wins.
-    pub session: Option<Opened<T>>,
-    /// When no session was opened but a cookie of ours was present: why it
-    /// was refused, for logs and metrics (never the value). With several
-    /// refused candidates, the kind from the one that got furthest: a
-    /// check after authentication (expired, revoked, ...) over
-    /// [`ErrorKind::Unauthenticated`] over [`ErrorKind::Malformed`]. A
-    /// name of ours with no value worth opening (longer than a browser
-    /// stores, beyond the candidate limit, or chunks while chunking is off)
-    /// reads as [`ErrorKind::Malformed`]. So `refusal` is `Some` exactly
-    /// when `session` is `None` and `carried` is not empty; the adapter
-    /// then usually sends [`SessionCookies::remove`].
-    pub refusal: Option<ErrorKind>,
-    /// Which of our cookie names the request carried; pass it to
-    /// [`SessionCookies::seal`] or [`SessionCookies::remove`].
-    pub carried: CarriedCookies,
-    used: Option<Layout>,
-    refused_key_id: Option<KeyId>,
-}
-
-impl<T> ReadOutcome<T> {
-    /// With [`ReadOutcome::refusal`]: the key id named in the header of the
-    /// refused value it reports, when that value was well-formed enough to
-    /// have one: `None` for a value refused as [`ErrorKind::Malformed`]
-    /// before the tag was checked, but `Some` for one that authenticated
-    /// and whose contents then did not decode (also
-    /// [`ErrorKind::Malformed`]: whoever made it holds that key). The number is chosen
-    /// by whoever made the cookie, so it is evidence, not fact: an unknown
-    /// id points at a key retired too early, or at a forgery. Safe to log;
-    /// nothing else of the value is.
-    #[must_use]
-    pub const fn refused_key_id(&self) -> Option<KeyId> {
-        self.refused_key_id
+impl Sessions {
+    /// A builder with secure defaults: [`CookiePolicy::default`],
+    /// [`Lifetime::default`](crate::Lifetime::default), purpose
+    /// [`DEFAULT_PURPOSE`](crate::DEFAULT_PURPOSE), the system clock, no
+    /// revocation hook, no replay guard.
+    pub fn builder(keyring: Keyring) -> SessionsBuilder {
+        SessionsBuilder::new(keyring)
     }
 
-    /// The carried names that the opened session does not use: the chunks
-    /// beside a single cookie that won, or the single cookie and chunks
-    /// beyond the set that won. Empty when no session was opened (then
-    /// everything carried is [`ReadOutcome::carried`]). An adapter that
-    /// does not re-seal may send [`SessionCookies::remove`] for these to
-    /// tidy up.
-    #[must_use]
-    pub fn stale(&self) -> CarriedCookies {
-        match self.used {
-            None => CarriedCookies::none(),
-            Some(layout) => self.carried.without(used_names(layout)),
+    pub(crate) fn from_parts(codec: SessionCodec, policy: CookiePolicy) -> Self {
+        Self {
+            inner: Arc::new(Inner { codec, policy }),
         }
-    }
-}
-
-/// The names a layout writes.
-fn used_names(layout: Layout) -> CarriedCookies {
-    match layout {
-        Layout::Single => CarriedCookies::none().with_single(),
-        Layout::Chunks(n) => (0..n).fold(CarriedCookies::none(), CarriedCookies::with_chunk),
-    }
-}
-
-/// How far a refused candidate got, to report the most useful kind.
-const fn rank(kind: ErrorKind) -> u8 {
-    match kind {
-        ErrorKind::Malformed => 0,
-        ErrorKind::Unauthenticated => 1,
-        _ => 2,
-    }
-}
-
-impl SessionCookies {
-    /// Builds the codec from `codec` with the cookie name and the value
-    /// length limit taken from `policy`, so the two cannot disagree: any
-    /// [`SessionCodecBuilder::cookie_name`] or
-    /// [`SessionCodecBuilder::max_value_len`] set on `codec` is replaced
-    /// (limit the size with
-    /// [`CookiePolicyBuilder::cookie_header_budget`](crate::CookiePolicyBuilder::cookie_header_budget)
-    /// instead).
-    ///
-    /// # Errors
-    /// As for [`SessionCodecBuilder::build`].
-    pub fn new(codec: SessionCodecBuilder, policy: CookiePolicy) -> Result<Self> {
-        let codec = codec
-            .cookie_name(policy.name())
-            .max_value_len(policy.max_value_len())
-            .build()?;
-        Ok(Self { codec, policy })
     }
 
     /// The codec, for [`SessionCodec::new_session`],
     /// [`SessionCodec::regenerate`] and the clock.
     #[must_use]
-    pub const fn codec(&self) -> &SessionCodec {
-        &self.codec
+    pub fn codec(&self) -> &SessionCodec {
+        &self.inner.codec
     }
 
     /// The cookie policy.
     #[must_use]
-    pub const fn policy(&self) -> &CookiePolicy {
-        &self.policy
+    pub fn policy(&self) -> &CookiePolicy {
+        &self.inner.policy
     }
 
     /// Reads the session from a request's `Cookie` header values (pass
@@ -218,7 +153,7 @@ impl SessionCookies {
         self.open_with(cookie_headers, |codec, value| codec.open(value))
     }
 
-    /// Like [`SessionCookies::open`], but the session data is returned as
+    /// Like [`Sessions::open`], but the session data is returned as
     /// its raw postcard bytes ([`SessionCodec::open_raw`]), for tools.
     pub fn open_raw<'a>(
         &self,
@@ -227,16 +162,33 @@ impl SessionCookies {
         self.open_with(cookie_headers, SessionCodec::open_raw)
     }
 
+    /// Like [`Sessions::open`], but a session that authenticates with an
+    /// empty payload that does not decode as `T` opens with no data: the
+    /// handle seals such a session when a handler asked for a CSRF token
+    /// before storing anything.
+    pub(crate) fn open_optional<'a, T: DeserializeOwned>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'a str>,
+    ) -> ReadOutcome<Option<T>> {
+        self.open_with(cookie_headers, |codec, value| {
+            codec.open_decoding(value, |bytes| match decode_data::<T>(bytes) {
+                Ok(data) => Ok(Some(data)),
+                Err(_) if bytes.is_empty() => Ok(None),
+                Err(e) => Err(e),
+            })
+        })
+    }
+
     fn open_with<'a, T>(
         &self,
         cookie_headers: impl IntoIterator<Item = &'a str>,
         open: impl Fn(&SessionCodec, &str) -> Result<Opened<T>>,
     ) -> ReadOutcome<T> {
-        let limits = self.policy.limits();
-        let found = Candidates::collect(cookie_headers, self.policy.name(), limits);
+        let limits = self.inner.policy.limits();
+        let found = Candidates::collect(cookie_headers, self.inner.policy.name(), limits);
         let mut best: Option<(Opened<T>, Layout)> = None;
-        let mut refusal: Option<(ErrorKind, Option<KeyId>)> = None;
-        let mut consider = |value: &str, layout: Layout| match open(&self.codec, value) {
+        let mut refusal: Option<(ErrorKind, Option<KeyId>, Option<SessionId>)> = None;
+        let mut consider = |value: &str, layout: Layout| match open(&self.inner.codec, value) {
             Ok(opened) => {
                 let newer = best.as_ref().is_none_or(|(b, _)| {
                     (opened.meta.sealed(), opened.meta.generation())
@@ -247,15 +199,15 @@ impl SessionCookies {
                 }
             }
             Err(e) => {
-                if refusal.is_none_or(|(r, _)| rank(e.kind()) > rank(r)) {
-                    refusal = Some((e.kind(), e.key_id()));
+                if refusal.is_none_or(|(r, _, _)| rank(e.kind()) > rank(r)) {
+                    refusal = Some((e.kind(), e.key_id(), e.session_id().copied()));
                 }
             }
         };
         for value in &found.singles {
             consider(value, Layout::Single);
         }
-        found.for_each_joined(self.codec.max_value_len(), |n, joined| {
+        found.for_each_joined(self.inner.codec.max_value_len(), |n, joined| {
             consider(joined, Layout::Chunks(n));
         });
         let carried = found.carried;
@@ -266,44 +218,46 @@ impl SessionCookies {
                 carried,
                 used: Some(layout),
                 refused_key_id: None,
+                refused_session_id: None,
             },
             None => ReadOutcome {
                 session: None,
                 // Names of ours with no usable value (too long, or chunks
                 // while chunking is off) read as malformed.
                 refusal: (!carried.is_empty())
-                    .then(|| refusal.map_or(ErrorKind::Malformed, |(kind, _)| kind)),
+                    .then(|| refusal.map_or(ErrorKind::Malformed, |(kind, _, _)| kind)),
                 carried,
                 used: None,
-                refused_key_id: refusal.and_then(|(_, key_id)| key_id),
+                refused_key_id: refusal.and_then(|(_, key_id, _)| key_id),
+                refused_session_id: refusal.and_then(|(_, _, id)| id),
             },
         }
     }
 
-    /// Seals `data` for the session `meta` (from [`SessionCookies::open`],
+    /// Seals `data` for the session `meta` (from [`Sessions::open`],
     /// [`SessionCodec::new_session`] or [`SessionCodec::regenerate`]) and
     /// returns every `Set-Cookie` header for the response: the new cookie
     /// (or chunks), then removals of the names in `carried` that the new
     /// value does not use (stale chunks, or the single cookie after a
     /// switch to chunks). At most one header per name. Persistence is the
-    /// policy's; see [`SessionCookies::seal_with`].
+    /// policy's; see [`Sessions::seal_with`].
     ///
     /// # Errors
     /// [`ErrorKind::TooLarge`] if the sealed value does not fit one cookie
     /// (chunking off) or the chunk cap and header budget (chunking on); its
     /// [`Error::size_and_limit`] gives the cookie name length plus the value
     /// length, and the same sum for the longest value allowed. Otherwise as
-    /// for [`SessionCodec::reseal`].
+    /// for [`SessionCodec::seal_session`].
     pub fn seal<T: Serialize + ?Sized>(
         &self,
         meta: &SessionMeta,
         data: &T,
         carried: &CarriedCookies,
     ) -> Result<Vec<SetCookie>> {
-        self.seal_with(meta, data, carried, self.policy.persistence())
+        self.seal_with(meta, data, carried, self.inner.policy.persistence())
     }
 
-    /// Like [`SessionCookies::seal`] with the persistence chosen per call,
+    /// Like [`Sessions::seal`] with the persistence chosen per call,
     /// for a "remember me" choice made at login. The choice is not sealed
     /// into the session: keep it in the app's data and pass it on every
     /// re-seal, or the cookie reverts to the policy's default.
@@ -317,7 +271,7 @@ impl SessionCookies {
     /// refuse it anyway.
     ///
     /// # Errors
-    /// As for [`SessionCookies::seal`].
+    /// As for [`Sessions::seal`].
     pub fn seal_with<T: Serialize + ?Sized>(
         &self,
         meta: &SessionMeta,
@@ -325,10 +279,22 @@ impl SessionCookies {
         carried: &CarriedCookies,
         persistence: Persistence,
     ) -> Result<Vec<SetCookie>> {
-        let now = self.codec.now();
-        let value = self.codec.reseal(meta, data)?;
-        let name = self.policy.name();
-        let limits = self.policy.limits();
+        self.write(meta, &Value(data), carried, persistence)
+    }
+
+    /// [`Sessions::seal_with`] for any payload encoding: the handle seals an
+    /// empty payload for a session that holds no data yet.
+    pub(crate) fn write(
+        &self,
+        meta: &SessionMeta,
+        data: &impl Data,
+        carried: &CarriedCookies,
+        persistence: Persistence,
+    ) -> Result<Vec<SetCookie>> {
+        let now = self.inner.codec.now();
+        let value = self.inner.codec.seal_session_data(meta, data)?;
+        let name = self.inner.policy.name();
+        let limits = self.inner.policy.limits();
         let layout = limits.layout(value.len()).ok_or_else(|| {
             Error::too_large(
                 name.len() + value.len(),
@@ -338,11 +304,11 @@ impl SessionCookies {
         let lifespan = match persistence {
             Persistence::BrowserSession => Lifespan::BrowserSession,
             Persistence::UntilExpiry => {
-                let deadline = self.codec.lifetime().deadline(&meta.claims);
+                let deadline = self.inner.codec.lifetime().deadline(&meta.claims);
                 Lifespan::until(from_unix_seconds(deadline), now)
             }
         };
-        let attributes = self.policy.attributes();
+        let attributes = self.inner.policy.attributes();
         let mut out: Vec<SetCookie> = match layout {
             Layout::Single => vec![SetCookie::new(
                 name.to_owned(),
@@ -378,8 +344,8 @@ impl SessionCookies {
     /// [`Revocation`](crate::Revocation)).
     #[must_use]
     pub fn remove(&self, carried: &CarriedCookies) -> Vec<SetCookie> {
-        let name = self.policy.name();
-        let attributes = self.policy.attributes();
+        let name = self.inner.policy.name();
+        let attributes = self.inner.policy.attributes();
         let single = carried
             .single()
             .then(|| SetCookie::removal(name.to_owned(), attributes.clone()));
@@ -394,10 +360,19 @@ impl SessionCookies {
     }
 }
 
+impl fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sessions")
+            .field("codec", &self.inner.codec)
+            .field("policy", &self.inner.policy)
+            .finish()
+    }
+}
+
 // Adapters share one instance across threads.
 const _: fn() = || {
     fn shareable<T: Send + Sync>() {}
-    shareable::<SessionCookies>();
+    shareable::<Sessions>();
 };
 
 #[cfg(test)]
@@ -412,13 +387,11 @@ mod tests {
 
     const T0: i64 = 1_700_000_000;
 
-    fn cookies() -> SessionCookies {
-        SessionCookies::new(
-            SessionCodec::builder(Keyring::generate(KeyId(1)).unwrap())
-                .clock(Arc::new(ManualClock::at_unix(T0))),
-            CookiePolicy::default(),
-        )
-        .unwrap()
+    fn cookies() -> Sessions {
+        Sessions::builder(Keyring::generate(KeyId(1)).unwrap())
+            .clock(Arc::new(ManualClock::at_unix(T0)))
+            .build()
+            .unwrap()
     }
 
     fn claims(sealed: u64, generation: u32) -> Claims {
@@ -434,7 +407,7 @@ mod tests {
         }
     }
 
-    fn header(c: &SessionCookies, values: &[String]) -> String {
+    fn header(c: &Sessions, values: &[String]) -> String {
         values
             .iter()
             .map(|v| format!("{}={v}", c.policy().name()))

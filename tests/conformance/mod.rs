@@ -3,14 +3,14 @@
 //! real HTTP client that keeps cookies (reqwest with its cookie store).
 //!
 //! An adapter's test file plugs in with a [`Harness`] that serves its demo
-//! app for given [`SessionCookies`], then instantiates every test:
+//! app for given [`Sessions`], then instantiates every test:
 //!
 //! ```ignore
 //! #[macro_use]
 //! mod conformance;
 //! struct MyHarness;
 //! impl conformance::Harness for MyHarness {
-//!     async fn start(cookies: Arc<SessionCookies>) -> conformance::Server { ... }
+//!     async fn start(cookies: Sessions) -> conformance::Server { ... }
 //! }
 //! conformance_suite!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] MyHarness);
 //! ```
@@ -34,9 +34,7 @@ use std::sync::Arc;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{CACHE_CONTROL, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Client, Url};
-use sealed_session::{
-    CookiePolicy, KeyId, Keyring, Lifetime, ManualClock, RotationStep, SessionCodec, SessionCookies,
-};
+use sealed_session::{CookiePolicy, KeyId, Keyring, Lifetime, ManualClock, RotationStep, Sessions};
 use serde_json::Value;
 use time::Duration;
 
@@ -69,7 +67,7 @@ impl Server {
 pub trait Harness {
     /// Serves the demo app (DEMO.md routes) on 127.0.0.1 with `cookies`,
     /// and returns once it accepts connections.
-    fn start(cookies: Arc<SessionCookies>) -> impl Future<Output = Server>;
+    fn start(cookies: Sessions) -> impl Future<Output = Server>;
 }
 
 /// Instantiates every test of the suite for a harness, each with the
@@ -126,11 +124,11 @@ pub fn clock() -> ManualClock {
 
 /// The demo's configuration (DEMO.md defaults: 12 h absolute, 30 min idle,
 /// 4 chunks, browser-session cookies) with `keyring` and `clock`.
-pub fn cookies(keyring: &Keyring, clock: &ManualClock) -> Arc<SessionCookies> {
+pub fn cookies(keyring: &Keyring, clock: &ManualClock) -> Sessions {
     let mut lifetime = Lifetime::default();
     lifetime.absolute = Duration::seconds(ABSOLUTE_SECS);
     lifetime.idle = Duration::seconds(IDLE_SECS);
-    let codec = SessionCodec::builder(keyring.clone())
+    let codec = Sessions::builder(keyring.clone())
         .lifetime(lifetime)
         .clock(Arc::new(clock.clone()));
     // As the demo's `main` does: a header budget of CHUNKS full cookies.
@@ -139,7 +137,7 @@ pub fn cookies(keyring: &Keyring, clock: &ManualClock) -> Arc<SessionCookies> {
         .cookie_header_budget(CHUNKS * (sealed_session::MAX_NAME_VALUE_LEN + 2))
         .build()
         .unwrap();
-    Arc::new(SessionCookies::new(codec, policy).unwrap())
+    codec.cookie(policy).build().unwrap()
 }
 
 /// A server with a fresh keyring and the shared `clock`.

@@ -1,6 +1,6 @@
 //! The `cookie_header` target: arbitrary `Cookie` header values through
-//! `SessionCookies::open` (lenient parsing, duplicate names, chunk joining)
-//! and `SessionCookies::remove`.
+//! `Sessions::open` (lenient parsing, duplicate names, chunk joining)
+//! and `Sessions::remove`.
 //!
 //! The input's first byte picks one of [`POLICIES`] (all named [`NAME`]:
 //! chunked with a large header budget, chunked with the default one, not
@@ -46,7 +46,7 @@ use std::sync::{Arc, LazyLock};
 
 use sealed_session::{
     CarriedCookies, ErrorKind, KeyId, MAX_CANDIDATES_PER_NAME, ManualClock, ResealReason, SameSite,
-    SessionCodec, SessionCookies,
+    Sessions,
 };
 
 use super::open::{NOW, OLDER, PRIMARY, keyring};
@@ -145,8 +145,8 @@ pub struct Sealed {
 /// Everything sealed and built once per process.
 #[derive(Debug)]
 pub struct Fixture {
-    /// One `SessionCookies` per entry of [`POLICIES`].
-    pub cookies: Vec<SessionCookies>,
+    /// One `Sessions` per entry of [`POLICIES`].
+    pub cookies: Vec<Sessions>,
     /// The same policies as restated configurations.
     pub configs: Vec<PolicyConfig>,
     /// The values, indexed by [`V`], [`W`], ...
@@ -186,7 +186,7 @@ fn data(len: usize, seed: u8) -> Vec<u8> {
 impl Fixture {
     fn new() -> Self {
         let configs: Vec<PolicyConfig> = POLICIES.iter().map(|&(m, b)| config(m, b)).collect();
-        let cookies: Vec<SessionCookies> = configs
+        let cookies: Vec<Sessions> = configs
             .iter()
             .map(|c| {
                 let policy = c
@@ -194,10 +194,12 @@ impl Fixture {
                     .build()
                     .unwrap_or_else(|e| panic!("fixed policy: {e}"));
                 assert_eq!(policy.max_value_len(), c.max_value_len());
-                let codec = SessionCodec::builder(keyring()).clock(Arc::new(ManualClock::at_unix(
+                let codec = Sessions::builder(keyring()).clock(Arc::new(ManualClock::at_unix(
                     i64::try_from(NOW).unwrap_or(i64::MAX),
                 )));
-                SessionCookies::new(codec, policy)
+                codec
+                    .cookie(policy)
+                    .build()
                     .unwrap_or_else(|e| panic!("fixed configuration: {e}"))
             })
             .collect();
@@ -269,7 +271,7 @@ impl Fixture {
         ];
         sealed[E].refusal = Some(ErrorKind::IdleExpired);
         sealed[X].refusal = Some(ErrorKind::Unauthenticated);
-        sealed[H].refusal = Some(ErrorKind::Malformed);
+        sealed[H].refusal = Some(ErrorKind::InvalidClaims);
         sealed[K].refusal = Some(ErrorKind::Unauthenticated);
         assert_eq!(sealed[C].pieces.len(), 3, "C is three chunks");
         assert_eq!(sealed[D].pieces.len(), 2, "D is two chunks");
@@ -301,7 +303,7 @@ impl Fixture {
     }
 }
 
-fn vocabulary(cookies: &[SessionCookies], sealed: &[Sealed]) -> String {
+fn vocabulary(cookies: &[Sessions], sealed: &[Sealed]) -> String {
     let all = (0..TRACKED_CHUNKS).fold(
         CarriedCookies::none().with_single(),
         CarriedCookies::with_chunk,
@@ -568,6 +570,7 @@ pub fn check_headers(policy: usize, headers: &[String]) {
                             kind,
                             ErrorKind::Malformed
                                 | ErrorKind::Unauthenticated
+                                | ErrorKind::InvalidClaims
                                 | ErrorKind::IdleExpired
                         ),
                         "refused as {kind:?}"

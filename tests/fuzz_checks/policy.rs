@@ -5,7 +5,7 @@
 
 use cookie::Cookie;
 use sealed_session::{
-    CookiePolicy, CookiePolicyBuilder, Persistence, SameSite, SessionCookies, SetCookie,
+    CookiePolicy, CookiePolicyBuilder, Persistence, SameSite, Sessions, SetCookie,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -200,7 +200,7 @@ pub fn expected_expires(now: OffsetDateTime, max_age: u64) -> Option<OffsetDateT
 ///
 /// # Panics
 /// When any of them disagree.
-pub fn check_header(c: &SetCookie, cookies: &SessionCookies) {
+pub fn check_header(c: &SetCookie, cookies: &Sessions) {
     let policy = cookies.policy();
     let h = c.header_value();
     grammar::check(h).unwrap_or_else(|e| panic!("{e}: {h}"));

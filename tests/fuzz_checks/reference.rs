@@ -289,7 +289,7 @@ pub fn open(
             claims,
             data: data.to_vec(),
         }),
-        _ => Refused(ErrorKind::Malformed),
+        _ => Refused(ErrorKind::InvalidClaims),
     }
 }
 
@@ -341,7 +341,7 @@ impl Limits {
             return Err(ErrorKind::NotYetValid);
         }
         if c.created > c.sealed {
-            return Err(ErrorKind::Malformed);
+            return Err(ErrorKind::InvalidClaims);
         }
         if now >= self.deadline(c) {
             return Err(ErrorKind::Expired);

@@ -6,9 +6,9 @@
 //! - `CookiePolicyBuilder::build` accepts exactly the configurations the
 //!   rules allow, restated independently in [`PolicyConfig::valid`] (the
 //!   restatement `tests/cookies.rs` checks with proptest), and otherwise
-//!   refuses with [`ErrorKind::Config`] and a message that does not
+//!   refuses with [`ConfigError`](crate::ConfigError) and a message that does not
 //!   contain the name, path or domain (each checked when it holds a
-//!   character no message uses). `SessionCookies::new` refuses only
+//!   character no message uses). `Sessions::new` refuses only
 //!   an invalid lifetime. The built policy reports what it was given.
 //! - `seal` (or `seal_with` another persistence) refuses with
 //!   [`ErrorKind::TooLarge`] exactly when no layout holds the value, and
@@ -31,7 +31,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use sealed_session::{
-    CarriedCookies, ErrorKind, Lifetime, ManualClock, Persistence, SessionCodec, SessionCookies,
+    CarriedCookies, ErrorKind, Lifetime, ManualClock, Persistence, SessionCodec, Sessions,
 };
 use time::OffsetDateTime;
 
@@ -67,7 +67,7 @@ pub struct Case {
 pub enum Reached {
     /// `CookiePolicyBuilder::build` refused.
     PolicyRefused,
-    /// `SessionCookies::new` refused (the lifetime).
+    /// `Sessions::new` refused (the lifetime).
     CodecRefused,
     /// `seal` refused the value as too large.
     TooLarge,
@@ -127,7 +127,7 @@ fn message_like(text: &str) -> bool {
 
 /// Checks that an error message says nothing of the configured strings
 /// (those with a character no message uses; see [`message_like`]).
-fn check_message(err: &sealed_session::Error, config: &PolicyConfig) {
+fn check_message(err: &sealed_session::ConfigError, config: &PolicyConfig) {
     let texts = [
         Some(config.name.as_str()),
         Some(config.path.as_str()),
@@ -160,7 +160,7 @@ pub fn check(case: &Case) -> Reached {
         }
         Err(err) => {
             assert!(!valid, "build refused a valid configuration: {err}");
-            assert_eq!(err.kind(), ErrorKind::Config);
+            assert!(err.to_string().starts_with("invalid configuration"));
             check_message(&err, config);
             return Reached::PolicyRefused;
         }
@@ -178,17 +178,17 @@ pub fn check(case: &Case) -> Reached {
 
     let created_at = case.now.saturating_sub(i64::from(case.age));
     let clock = ManualClock::at_unix(created_at);
-    let codec = SessionCodec::builder(keyring())
+    let codec = Sessions::builder(keyring())
         .lifetime(case.lifetime)
         .clock(Arc::new(clock.clone()));
-    let cookies = match SessionCookies::new(codec, policy) {
+    let cookies = match codec.cookie(policy).build() {
         Ok(cookies) => {
             assert!(case.lifetime.validate().is_ok());
             cookies
         }
         Err(err) => {
             assert!(case.lifetime.validate().is_err(), "new refused: {err}");
-            assert_eq!(err.kind(), ErrorKind::Config);
+            assert!(err.to_string().starts_with("invalid configuration"));
             return Reached::CodecRefused;
         }
     };
@@ -210,7 +210,7 @@ pub fn check(case: &Case) -> Reached {
         .build()
         .unwrap_or_else(|e| panic!("unbounded codec: {e}"));
     let value_len = unbounded
-        .reseal(&meta, &data)
+        .seal_session(&meta, &data)
         .unwrap_or_else(|e| panic!("unbounded reseal: {e}"))
         .len();
 
@@ -298,7 +298,7 @@ pub fn check(case: &Case) -> Reached {
         .collect::<Vec<_>>()
         .join("; ");
     let read = cookies.open_raw([header.as_str()]);
-    // `reseal` writes the seal time as now, or the creation time if the
+    // `seal_session` writes the seal time as now, or the creation time if the
     // clock went back past it.
     let claims = Claims {
         sid: *meta.id().as_bytes(),

@@ -8,6 +8,10 @@
 
 use core::fmt;
 
+mod config;
+
+pub use config::ConfigError;
+
 use crate::keys::key::KeyId;
 use crate::session::meta::SessionId;
 
@@ -17,13 +21,18 @@ use crate::session::meta::SessionId;
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The value is not a well-formed sealed value: too long, too short,
-    /// not canonical base64url, or an unknown format version. No AEAD call
-    /// was made.
+    /// not canonical base64url, or an unknown format version. Raised only
+    /// before the tag is checked: no AEAD call was made.
     Malformed,
     /// The value did not authenticate: unknown key id, wrong key, wrong
     /// cookie name or purpose, or any modified byte. These are deliberately
     /// one kind.
     Unauthenticated,
+    /// The value authenticated, but its crate-owned fields do not decode or
+    /// contradict each other (an unknown seal kind, created after sealed).
+    /// Whoever made it holds the key it names: a bug in another sealer, or
+    /// a leaked key. Never raised before the tag verifies.
+    InvalidClaims,
     /// The value authenticated, but its payload does not deserialize as the
     /// requested type (for example, the app changed its session type in a
     /// deploy). Start a fresh session.
@@ -42,9 +51,19 @@ pub enum ErrorKind {
     Replayed,
     /// The sealed value would not fit the configured size budget.
     TooLarge,
-    /// The configuration is invalid (bad key, bad keyring string, bad cookie
-    /// name, inconsistent settings).
-    Config,
+    /// Sealing: the app's data did not serialize (its `Serialize` impl
+    /// failed, or wrote a different length the second time).
+    Serialize,
+    /// Sealing: the cipher refused the message. Unreachable within the
+    /// cookie size limits; reported rather than assumed away.
+    Encrypt,
+    /// An adapter could not turn a header the crate rendered into its
+    /// framework's header type. Unreachable (every value is rendered from
+    /// the RFC 6265bis server grammar); reported rather than assumed away.
+    InvalidHeader,
+    /// The operation needs a setting this codec was built without (a
+    /// single-use seal needs a replay guard).
+    NotConfigured,
     /// The operating system's random number generator failed.
     Rng,
     /// A bounded store (replay guard, revocation list) is full and refused
@@ -69,8 +88,12 @@ impl ErrorKind {
             Self::NotYetValid => "not_yet_valid",
             Self::Revoked => "revoked",
             Self::Replayed => "replayed",
+            Self::InvalidClaims => "invalid_claims",
             Self::TooLarge => "too_large",
-            Self::Config => "config",
+            Self::Serialize => "serialize",
+            Self::Encrypt => "encrypt",
+            Self::InvalidHeader => "invalid_header",
+            Self::NotConfigured => "not_configured",
             Self::Rng => "rng",
             Self::StoreFull => "store_full",
         }
@@ -84,6 +107,7 @@ impl ErrorKind {
             self,
             Self::Malformed
                 | Self::Unauthenticated
+                | Self::InvalidClaims
                 | Self::PayloadMismatch
                 | Self::Expired
                 | Self::IdleExpired
@@ -104,7 +128,6 @@ impl fmt::Display for ErrorKind {
 enum Detail {
     None,
     Static(&'static str),
-    Owned(Box<str>),
     Size { size: usize, limit: usize },
 }
 
@@ -139,17 +162,6 @@ impl Error {
         }
     }
 
-    /// A configuration error whose message the crate composed (for example
-    /// naming an entry's position). Callers must never pass input bytes.
-    pub(crate) fn config(message: String) -> Self {
-        Self {
-            kind: ErrorKind::Config,
-            detail: Detail::Owned(message.into_boxed_str()),
-            session: None,
-            key_id: None,
-        }
-    }
-
     pub(crate) const fn too_large(size: usize, limit: usize) -> Self {
         Self {
             kind: ErrorKind::TooLarge,
@@ -176,17 +188,6 @@ impl Error {
     #[must_use]
     pub const fn key_id(&self) -> Option<KeyId> {
         self.key_id
-    }
-
-    /// The detail alone, without the kind's text: for wrapping a
-    /// configuration error in a more specific one.
-    pub(crate) fn detail_text(&self) -> String {
-        match &self.detail {
-            Detail::None => self.kind.as_str().replace('_', " "),
-            Detail::Static(s) => (*s).to_owned(),
-            Detail::Owned(s) => s.to_string(),
-            Detail::Size { size, limit } => format!("{size} bytes, limit {limit}"),
-        }
     }
 
     /// The kind, for logs, metrics and branching.
@@ -233,8 +234,14 @@ impl fmt::Display for Error {
             ErrorKind::NotYetValid => "sealed value is from the future beyond the allowed skew",
             ErrorKind::Revoked => "session revoked",
             ErrorKind::Replayed => "sealed value replayed",
+            ErrorKind::InvalidClaims => {
+                "sealed value authenticated but its crate-owned fields are invalid"
+            }
             ErrorKind::TooLarge => "sealed cookie too large",
-            ErrorKind::Config => "invalid configuration",
+            ErrorKind::Serialize => "session data does not serialize",
+            ErrorKind::Encrypt => "the cipher refused to seal",
+            ErrorKind::InvalidHeader => "a rendered header is not a valid header value",
+            ErrorKind::NotConfigured => "operation not configured",
             ErrorKind::Rng => "operating system random number generator failed",
             ErrorKind::StoreFull => "bounded store is full",
         };
@@ -242,7 +249,6 @@ impl fmt::Display for Error {
         match &self.detail {
             Detail::None => Ok(()),
             Detail::Static(s) => write!(f, ": {s}"),
-            Detail::Owned(s) => write!(f, ": {s}"),
             Detail::Size { size, limit } => {
                 write!(f, ": {size} bytes, limit {limit}")
             }

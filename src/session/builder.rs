@@ -1,0 +1,124 @@
+//! [`SessionsBuilder`]: every setting of a [`Sessions`], each in one place.
+
+use core::fmt;
+use std::sync::Arc;
+
+use crate::codec::SessionCodecBuilder;
+use crate::cookie::policy::{CookiePolicy, MAX_COOKIE_AGE_SECS, Persistence};
+use crate::error::ConfigError;
+use crate::freshness::clock::Clock;
+use crate::freshness::lifetime::Lifetime;
+use crate::freshness::replay::ReplayGuard;
+use crate::freshness::revocation::Revocation;
+use crate::keys::keyring::Keyring;
+use crate::session::sessions::Sessions;
+
+/// Configures [`Sessions`]: the keyring (given to
+/// [`Sessions::builder`]), the cookie policy, lifetimes, the purpose label,
+/// the clock and the freshness hooks. Each setting has one place: the
+/// cookie name and the size budget belong to the [`CookiePolicy`], the
+/// deadlines to the [`Lifetime`]. [`SessionsBuilder::build`] checks them
+/// together and names both settings of any pair that contradict.
+///
+/// ```
+/// use sealed_session::{CookiePolicy, KeyId, Keyring, Lifetime, Sessions};
+///
+/// let sessions = Sessions::builder(Keyring::generate(KeyId(1))?)
+///     .cookie(CookiePolicy::builder().chunked(3).build()?)
+///     .lifetime(Lifetime::aal2())
+///     .build()?;
+/// assert_eq!(sessions.policy().name(), "__Host-session");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub struct SessionsBuilder {
+    codec: SessionCodecBuilder,
+    policy: CookiePolicy,
+}
+
+impl SessionsBuilder {
+    pub(crate) fn new(keyring: Keyring) -> Self {
+        Self {
+            codec: crate::codec::SessionCodec::builder(keyring),
+            policy: CookiePolicy::default(),
+        }
+    }
+
+    /// The cookie's name, attributes, persistence, chunking and size
+    /// budget. Default [`CookiePolicy::default`] (`__Host-session`,
+    /// Secure, HttpOnly, SameSite=Lax, one cookie, browser session).
+    pub fn cookie(mut self, policy: CookiePolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Time limits. Default [`Lifetime::default`].
+    pub fn lifetime(mut self, lifetime: Lifetime) -> Self {
+        self.codec = self.codec.lifetime(lifetime);
+        self
+    }
+
+    /// An app-chosen purpose label bound into every value (see
+    /// [`SessionCodecBuilder::purpose`]). Default
+    /// [`DEFAULT_PURPOSE`](crate::DEFAULT_PURPOSE).
+    pub fn purpose(mut self, purpose: impl Into<String>) -> Self {
+        self.codec = self.codec.purpose(purpose);
+        self
+    }
+
+    /// The clock. Default [`SystemClock`](crate::SystemClock); tests pass
+    /// a [`ManualClock`](crate::ManualClock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.codec = self.codec.clock(clock);
+        self
+    }
+
+    /// A revocation hook, consulted on every open after the time checks.
+    pub fn revocation(mut self, revocation: Arc<dyn Revocation>) -> Self {
+        self.codec = self.codec.revocation(revocation);
+        self
+    }
+
+    /// A replay guard: enables single-use seals and refuses superseded
+    /// values after their grace period.
+    pub fn replay_guard(mut self, guard: Arc<dyn ReplayGuard>) -> Self {
+        self.codec = self.codec.replay_guard(guard);
+        self
+    }
+
+    /// Checks every setting and builds the [`Sessions`].
+    ///
+    /// # Errors
+    /// [`ConfigError`] if a setting is invalid on its own (as for
+    /// [`SessionCodecBuilder::build`]: the purpose, the lifetime) or two
+    /// contradict each other; the message names both. Today's pair:
+    /// [`Persistence::UntilExpiry`] with a [`Lifetime::idle`] over 400 days
+    /// (browsers cap a cookie's life at 400 days, RFC 6265bis §5.5, so the
+    /// cookie would vanish before the server's idle deadline).
+    pub fn build(self) -> Result<Sessions, ConfigError> {
+        let lifetime = self.codec.lifetime;
+        let idle = u64::try_from(lifetime.idle.whole_seconds()).unwrap_or(0);
+        if self.policy.persistence() == Persistence::UntilExpiry && idle > MAX_COOKIE_AGE_SECS {
+            return Err(ConfigError::new(
+                "CookiePolicyBuilder::persistence(Persistence::UntilExpiry) conflicts with \
+                 Lifetime::idle over 400 days: browsers drop the cookie after 400 days \
+                 (RFC 6265bis §5.5); shorten Lifetime::idle",
+            ));
+        }
+        let codec = self
+            .codec
+            .cookie_name(self.policy.name())
+            .max_value_len(self.policy.max_value_len())
+            .build()?;
+        Ok(Sessions::from_parts(codec, self.policy))
+    }
+}
+
+impl fmt::Debug for SessionsBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionsBuilder")
+            .field("codec", &self.codec)
+            .field("policy", &self.policy)
+            .finish()
+    }
+}

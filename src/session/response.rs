@@ -1,0 +1,119 @@
+//! What every adapter does around a handler, written once and
+//! framework-neutral: read the request's `Cookie` fields, log a refusal,
+//! and compute the headers the response gets. Adapters only move bytes
+//! between their framework's types and these functions.
+
+#![cfg_attr(
+    not(any(feature = "http", feature = "actix-web")),
+    allow(dead_code, reason = "the adapters' shared half; unused without an adapter")
+)]
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, ErrorKind};
+use crate::keys::key::KeyId;
+use crate::session::handle::Session;
+use crate::session::sessions::Sessions;
+
+/// A response header an adapter adds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ResponseHeader {
+    /// `Set-Cookie`, appended once per cookie.
+    SetCookie,
+    /// `Cache-Control`, inserted only when the response has none.
+    CacheControl,
+}
+
+impl Sessions {
+    /// The session of a request whose `Cookie` fields are `fields` (every
+    /// one, in order: HTTP/2 and HTTP/3 send one per cookie). A field with
+    /// bytes outside visible ASCII (another app's cookie holding UTF-8) is
+    /// read lossily rather than dropped, so our cookies beside it are still
+    /// found; ours are always ASCII. A refusal is logged.
+    pub(crate) fn load_request<'a, T: Serialize + DeserializeOwned>(
+        &self,
+        fields: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Session<T> {
+        let values: Vec<Cow<'_, str>> = fields.into_iter().map(String::from_utf8_lossy).collect();
+        let session = Session::load(self, values.iter().map(AsRef::as_ref));
+        if let Some(kind) = session.refusal() {
+            log_refusal(kind, session.refused_key_id());
+        }
+        session
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Session<T> {
+    /// The headers the response needs after the handler: one `Set-Cookie`
+    /// per cookie [`Session::finish`] returns and, when there is any and
+    /// the app set no `Cache-Control` of its own, `Cache-Control: no-store`
+    /// (OWASP Session Management Cheat Sheet, "Web Content Caching").
+    ///
+    /// `Err` means the response must not go out as the handler made it
+    /// (it would lose the session change): the adapter answers a bare 500.
+    /// The failure is logged here.
+    pub(crate) fn response_headers(
+        &self,
+        has_cache_control: bool,
+    ) -> Result<Vec<(ResponseHeader, String)>, Error> {
+        let set = self.finish().inspect_err(log_write_failure)?;
+        let mut out: Vec<(ResponseHeader, String)> = set
+            .into_iter()
+            .map(|c| (ResponseHeader::SetCookie, c.into_header_value()))
+            .collect();
+        if !out.is_empty() && !has_cache_control {
+            out.push((ResponseHeader::CacheControl, "no-store".to_owned()));
+        }
+        Ok(out)
+    }
+}
+
+/// The adapter could not turn a header the crate rendered into its
+/// framework's header type. Unreachable: every value is rendered from the
+/// RFC 6265bis server grammar, a subset of field content. The adapter
+/// answers 500, as for any failed write.
+pub(crate) fn log_invalid_header() {
+    #[cfg(feature = "tracing")]
+    tracing::error!("sealed_session: a rendered header is not a valid header value; answered 500");
+}
+
+/// One event per request whose cookie was refused: the kind, and the key id
+/// the value names (an attacker-chosen number; nothing else of the value).
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+pub(crate) fn log_refusal(kind: ErrorKind, key_id: Option<KeyId>) {
+    #[cfg(feature = "tracing")]
+    {
+        let key_id = key_id.map(|id| id.0);
+        match kind {
+            // Everyday: a session ran out, or the app changed its type.
+            ErrorKind::Expired | ErrorKind::IdleExpired | ErrorKind::PayloadMismatch => {
+                tracing::debug!(
+                    kind = kind.as_str(),
+                    key_id,
+                    "sealed_session: cookie refused, treated as no session"
+                );
+            }
+            // Forged, damaged, revoked, replayed or from the future.
+            _ => tracing::info!(
+                kind = kind.as_str(),
+                key_id,
+                "sealed_session: cookie refused, treated as no session"
+            ),
+        }
+    }
+}
+
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+fn log_write_failure(error: &Error) {
+    // The crate's messages never carry cookie values or session ids.
+    #[cfg(feature = "tracing")]
+    tracing::error!(
+        kind = error.kind().as_str(),
+        error = %error,
+        "sealed_session: could not write the session cookie; answered 500 \
+         (call Session::flush in the handler to catch too_large)"
+    );
+}
