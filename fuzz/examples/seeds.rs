@@ -59,7 +59,8 @@ fn custom(name: &str, purpose: &str) -> Made {
         .clock(std::sync::Arc::new(sealed_session::ManualClock::at_unix(
             i64::try_from(NOW).unwrap_or(0),
         )))
-        .build()?
+        .build()
+        .map_err(|_| sealed_session::Error::from(sealed_session::ErrorKind::NotConfigured))?
         .seal(&data())
 }
 
@@ -305,8 +306,8 @@ fn sealed_seeds(open: &[(String, String)], vectors: &[Vector]) -> Vec<(String, V
         (format!("seed-{name}"), bytes)
     };
     seeds.extend([
-        hostile("malformed-kind-2", &|c| c.kind = 2),
-        hostile("malformed-created-after-sealed", &|c| {
+        hostile("invalid_claims-kind-2", &|c| c.kind = 2),
+        hostile("invalid_claims-created-after-sealed", &|c| {
             c.created = c.sealed + 1
         }),
         hostile("not_yet_valid-sealed-max", &|c| c.sealed = u64::MAX),
@@ -330,8 +331,8 @@ fn sealed_seeds(open: &[(String, String)], vectors: &[Vector]) -> Vec<(String, V
     bad_subject.extend(&reference::encode_claims(&claims)[..16 + 3 * 5 + 2]);
     bad_subject.extend([1, 2, 0xff, 0xfe]);
     bad_subject.extend(&data);
-    seeds.push(("seed-malformed-subject-not-utf8".into(), bad_subject));
-    seeds.push(("seed-malformed-truncated-claims".into(), vec![0; 11]));
+    seeds.push(("seed-invalid_claims-subject-not-utf8".into(), bad_subject));
+    seeds.push(("seed-invalid_claims-truncated-claims".into(), vec![0; 11]));
     seeds.push(("seed-payload_mismatch-no-data".into(), {
         let mut b = vec![0];
         b.extend(reference::encode_claims(&claims));

@@ -5,7 +5,10 @@
 
 #![cfg_attr(
     not(any(feature = "http", feature = "actix-web")),
-    allow(dead_code, reason = "the adapters' shared half; unused without an adapter")
+    allow(
+        dead_code,
+        reason = "the adapters' shared half; unused without an adapter"
+    )
 )]
 
 use std::borrow::Cow;
