@@ -151,3 +151,54 @@ fn chunk_count_changes_remove_stale_chunks_and_flush_reports_too_large() {
     h.flush().unwrap();
     assert_eq!(h.finish().unwrap().len(), 1);
 }
+
+/// The first visit of the README's axum example: a page renders a form with
+/// `csrf_token()` before anything is stored. The token must verify on the
+/// next request (0.1 handed out a token and saved no session, so every
+/// first-time visitor's form post was refused).
+#[test]
+fn a_token_handed_out_before_any_data_verifies_on_the_next_request() {
+    #[derive(serde::Serialize, serde::Deserialize, Clone, PartialEq, Debug)]
+    struct User {
+        name: String,
+    }
+    let (cookies, _) = setup(1);
+    let mut jar = Vec::new();
+    let first = Session::<User>::load(&cookies, []);
+    let token = first.csrf_token().unwrap();
+    assert_eq!(
+        first.csrf_token().unwrap(),
+        token,
+        "stable within a request"
+    );
+    let set = first.finish().unwrap();
+    assert_eq!(
+        set.len(),
+        1,
+        "the session id is sealed so the token survives"
+    );
+    let header = apply(&mut jar, &set);
+
+    let second = Session::<User>::load(&cookies, [header.as_str()]);
+    assert_eq!(second.refusal(), None);
+    assert!(second.verify_csrf(&token));
+    assert_eq!(second.get(), None, "no data yet");
+    assert!(
+        second.finish().unwrap().is_empty(),
+        "unchanged: no Set-Cookie"
+    );
+
+    // Storing data later keeps the id (and so the token).
+    let third = Session::<User>::load(&cookies, [header.as_str()]);
+    third.insert(User { name: "ada".into() });
+    let header = apply(&mut jar, &third.finish().unwrap());
+    let fourth = Session::<User>::load(&cookies, [header.as_str()]);
+    assert!(fourth.verify_csrf(&token));
+    assert_eq!(fourth.get().map(|u| u.name), Some("ada".into()));
+
+    // The strict header-level API does not mistake the empty payload for
+    // a `User`.
+    let third_header = apply(&mut Vec::new(), &set);
+    let strict = cookies.open::<User>([third_header.as_str()]);
+    assert_eq!(strict.refusal, Some(ErrorKind::PayloadMismatch));
+}

@@ -120,3 +120,86 @@ fn log_write_failure(error: &Error) {
          (call Session::flush in the handler to catch too_large)"
     );
 }
+
+#[cfg(all(test, feature = "tracing"))]
+mod tests {
+    use std::sync::Mutex;
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Level, Metadata, Subscriber};
+
+    use core::fmt;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::keys::keyring::Keyring;
+
+    /// Records each event as its level and `name=value` fields.
+    #[derive(Default)]
+    struct Recorder(Arc<Mutex<Vec<(Level, String)>>>);
+
+    struct Fields(String);
+
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+            self.0.push_str(&format!("{}={value:?} ", field.name()));
+        }
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.0.push_str(&format!("{}={value} ", field.name()));
+        }
+    }
+
+    impl Subscriber for Recorder {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut fields = Fields(String::new());
+            event.record(&mut fields);
+            let level = *event.metadata().level();
+            // Not a #[test] fn, so no unwrap; a poisoned lock fails the test anyway.
+            if let Ok(mut events) = self.0.lock() {
+                events.push((level, fields.0));
+            }
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    #[test]
+    fn refusals_are_logged_with_kind_and_key_id_only() {
+        let sessions = Sessions::builder(Keyring::generate(KeyId(7)).unwrap())
+            .build()
+            .unwrap();
+        let meta = sessions.codec().new_session(None).unwrap();
+        let value = sessions.codec().seal_session(&meta, &1u8).unwrap();
+        let mid = value.len() / 2;
+        let flip = if &value[mid..=mid] == "A" { "B" } else { "A" };
+        let tampered = format!("{}{flip}{}", &value[..mid], &value[mid + 1..]);
+        let cookie = format!("__Host-session={tampered}");
+
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let recorder = Recorder(Arc::clone(&events));
+        tracing::subscriber::with_default(recorder, || {
+            let _ = sessions.load_request::<u8>([cookie.as_bytes()]);
+            let _ = sessions.load_request::<u8>([]);
+        });
+        let events = events.lock().unwrap();
+        assert_eq!(events.len(), 1, "one event, for the refused cookie only");
+        let (level, fields) = &events[0];
+        assert_eq!(*level, Level::INFO);
+        assert!(fields.contains("kind=unauthenticated"), "{fields}");
+        assert!(fields.contains("key_id=7"), "{fields}");
+        assert!(!fields.contains(&tampered[10..30]), "never the value");
+        assert!(
+            !fields.contains(&meta.id().to_hex()),
+            "never the session id"
+        );
+    }
+}
