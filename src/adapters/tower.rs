@@ -2,7 +2,7 @@
 //! inner service, write its cookies after it.
 //!
 //! [`Sessions::layer`] gives a [`SessionLayer<T>`]. For each request it
-//! puts a [`Session<T>`] into the request's extensions (where the axum
+//! puts a [`Session<T>`](crate::Session) into the request's extensions (where the axum
 //! extractor finds it), calls the inner service, then writes what
 //! [`crate::http::write`] asks for: nothing when the session did not
 //! change and no renewal or re-seal is due.
@@ -16,7 +16,7 @@
 //!   no-store` unless it already has a `Cache-Control`.
 //! - If the cookies cannot be written ([`ErrorKind::TooLarge`]: the
 //!   session outgrew the cookie budget and the handler did not check with
-//!   [`Session::flush`]), the response is replaced by a bare `500
+//!   [`Session::flush`](crate::Session::flush)), the response is replaced by a bare `500
 //!   Internal Server Error` (and, with `tracing`, an error event) rather
 //!   than sent without the change the handler made.
 //!
@@ -37,7 +37,7 @@ use tower_service::Service;
 use crate::session::sessions::Sessions;
 
 impl Sessions {
-    /// The tower layer that gives each request a [`Session<T>`] and writes
+    /// The tower layer that gives each request a [`Session<T>`](crate::Session) and writes
     /// its cookies into the response. `T` is the app's session type;
     /// extractors look the session up by it, so they must name the same
     /// `T`.
@@ -63,7 +63,7 @@ impl Sessions {
     }
 }
 
-/// Loads a [`Session<T>`] into each request's extensions and writes the
+/// Loads a [`Session<T>`](crate::Session) into each request's extensions and writes the
 /// session's cookies into each response; made by [`Sessions::layer`].
 pub struct SessionLayer<T> {
     sessions: Sessions,

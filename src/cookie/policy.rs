@@ -410,7 +410,7 @@ impl CookiePolicyBuilder {
     /// up to `max_chunks` cookies ([`DEFAULT_MAX_CHUNKS`] is a sensible
     /// choice), within the [`cookie_header_budget`](Self::cookie_header_budget).
     /// Default off: a value that does not fit one cookie is refused with
-    /// [`ErrorKind::TooLarge`].
+    /// [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge).
     ///
     /// `max_chunks` must be 2 to [`MAX_CHUNKS`]; 1 turns chunking off
     /// again.

@@ -45,7 +45,7 @@ impl Key {
     /// A fresh key from the operating system's CSPRNG.
     ///
     /// # Errors
-    /// [`ErrorKind::Rng`] if the operating system's generator fails.
+    /// [`ErrorKind::Rng`](crate::ErrorKind::Rng) if the operating system's generator fails.
     pub fn try_generate() -> Result<Self> {
         let mut bytes = [0u8; KEY_LEN];
         crate::seal::random::fill(&mut bytes)?;

@@ -7,7 +7,7 @@ use crate::error::ErrorKind;
 use crate::keys::key::KeyId;
 use crate::session::meta::SessionId;
 
-/// What [`Sessions::open`] found in a request.
+/// What [`Sessions::open`](crate::Sessions::open) found in a request.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ReadOutcome<T> {
@@ -24,10 +24,10 @@ pub struct ReadOutcome<T> {
     /// stores, beyond the candidate limit, or chunks while chunking is off)
     /// reads as [`ErrorKind::Malformed`]. So `refusal` is `Some` exactly
     /// when `session` is `None` and `carried` is not empty; the adapter
-    /// then usually sends [`Sessions::remove`].
+    /// then usually sends [`Sessions::remove`](crate::Sessions::remove).
     pub refusal: Option<ErrorKind>,
     /// Which of our cookie names the request carried; pass it to
-    /// [`Sessions::seal`] or [`Sessions::remove`].
+    /// [`Sessions::seal`](crate::Sessions::seal) or [`Sessions::remove`](crate::Sessions::remove).
     pub carried: CarriedCookies,
     pub(crate) used: Option<Layout>,
     pub(crate) refused_key_id: Option<KeyId>,
@@ -61,7 +61,7 @@ impl<T> ReadOutcome<T> {
     /// beside a single cookie that won, or the single cookie and chunks
     /// beyond the set that won. Empty when no session was opened (then
     /// everything carried is [`ReadOutcome::carried`]). An adapter that
-    /// does not re-seal may send [`Sessions::remove`] for these to
+    /// does not re-seal may send [`Sessions::remove`](crate::Sessions::remove) for these to
     /// tidy up.
     #[must_use]
     pub fn stale(&self) -> CarriedCookies {
