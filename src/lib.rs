@@ -11,11 +11,12 @@ pub use crate::codec::{
     DEFAULT_COOKIE_NAME, DEFAULT_PURPOSE, FORMAT_VERSION, MAX_NAME_VALUE_LEN, Opened, ResealReason,
     SessionCodec, SessionCodecBuilder,
 };
-pub use crate::cookie::chunks::{DEFAULT_COOKIE_HEADER_BUDGET, DEFAULT_MAX_CHUNKS, MAX_CHUNKS};
-pub use crate::cookie::policy::{
-    CookiePolicy, CookiePolicyBuilder, MAX_ATTRIBUTE_VALUE_LEN, MAX_COOKIE_AGE_SECS, Persistence,
-    SameSite,
+pub use crate::cookie::attributes::{
+    MAX_ATTRIBUTE_VALUE_LEN, MAX_COOKIE_AGE_SECS, Persistence, SameSite,
 };
+pub use crate::cookie::chunks::{DEFAULT_COOKIE_HEADER_BUDGET, DEFAULT_MAX_CHUNKS, MAX_CHUNKS};
+pub use crate::cookie::policy::CookiePolicy;
+pub use crate::cookie::policy_builder::CookiePolicyBuilder;
 pub use crate::cookie::request::{CarriedCookies, MAX_CANDIDATES_PER_NAME};
 pub use crate::cookie::set_cookie::SetCookie;
 pub use crate::csrf::{CSRF_FIELD, CSRF_HEADER, CSRF_TOKEN_LEN, MAX_FORM_BYTES};

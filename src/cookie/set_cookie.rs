@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use time::{Duration, Month, OffsetDateTime, Weekday};
 
+use crate::cookie::attributes::{Attributes, MAX_COOKIE_AGE_SECS, SameSite};
 use crate::cookie::grammar::{is_cookie_octet, is_token};
-use crate::cookie::policy::{Attributes, MAX_COOKIE_AGE_SECS, SameSite};
 
 /// The Expires of a removal cookie: the Unix epoch, in IMF-fixdate.
 pub(crate) const EPOCH_IMF_FIXDATE: &str = "Thu, 01 Jan 1970 00:00:00 GMT";

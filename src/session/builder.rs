@@ -4,7 +4,8 @@ use core::fmt;
 use std::sync::Arc;
 
 use crate::codec::SessionCodecBuilder;
-use crate::cookie::policy::{CookiePolicy, MAX_COOKIE_AGE_SECS, Persistence};
+use crate::cookie::attributes::{MAX_COOKIE_AGE_SECS, Persistence};
+use crate::cookie::policy::CookiePolicy;
 use crate::error::ConfigError;
 use crate::freshness::clock::Clock;
 use crate::freshness::lifetime::Lifetime;

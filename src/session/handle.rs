@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::cookie::policy::Persistence;
+use crate::cookie::attributes::Persistence;
 use crate::cookie::request::CarriedCookies;
 use crate::cookie::set_cookie::SetCookie;
 use crate::error::{ErrorKind, Result};

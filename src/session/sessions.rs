@@ -10,8 +10,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::codec::{Opened, SessionCodec};
+use crate::cookie::attributes::Persistence;
 use crate::cookie::chunks::{self, Layout};
-use crate::cookie::policy::{CookiePolicy, Persistence};
+use crate::cookie::policy::CookiePolicy;
 use crate::cookie::request::{Candidates, CarriedCookies};
 use crate::cookie::set_cookie::{Lifespan, SetCookie};
 use crate::error::{Error, ErrorKind, Result};

@@ -1,0 +1,146 @@
+//! Opening: the order of checks (`docs/FORMAT.md`), from the length to
+//! the replay guard. Nothing is deserialized before the tag verifies.
+
+use serde::de::DeserializeOwned;
+
+use crate::codec::{Opened, ResealReason, SessionCodec};
+use crate::error::{Error, ErrorKind, Result};
+use crate::freshness::clock::{from_unix_seconds, unix_seconds};
+use crate::freshness::lifetime::secs;
+use crate::keys::key::KeyId;
+use crate::seal::envelope::{Plaintext, Untrusted};
+use crate::seal::payload;
+use crate::session::meta::{SealKind, SessionMeta};
+
+impl SessionCodec {
+    /// Opens a cookie value.
+    ///
+    /// Checks, in order: length, base64url, version (no AEAD call for any
+    /// of these); the key id (an unknown id makes no AEAD call); the tag;
+    /// the crate-owned fields; skew, absolute and idle deadlines; the
+    /// revocation hook; the app's data (which must use every byte); the
+    /// replay guard. Nothing is deserialized before the tag verifies.
+    ///
+    /// # Errors
+    /// Every error means "no session"; [`Error::kind`] says why, for logs.
+    pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>> {
+        self.open_decoding(value, payload::decode_data::<T>)
+    }
+
+    /// [`SessionCodec::open`] with the app's data decoded by `decode`,
+    /// which sees the authenticated bytes after the claims.
+    pub(crate) fn open_decoding<T>(
+        &self,
+        value: &str,
+        decode: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<Opened<T>> {
+        self.open_with(value, |plaintext, start| {
+            decode(&plaintext.as_slice()[start..])
+        })
+    }
+
+    /// Opens a cookie value like [`SessionCodec::open`], but returns the
+    /// app's data as the raw postcard bytes instead of deserializing them.
+    ///
+    /// # Errors
+    /// As for [`SessionCodec::open`], except
+    /// [`ErrorKind::PayloadMismatch`], which cannot occur.
+    pub fn open_raw(&self, value: &str) -> Result<Opened<Vec<u8>>> {
+        self.open_with(value, |plaintext, start| Ok(plaintext.into_tail(start)))
+    }
+
+    /// Opens `value`; `decode` turns the authenticated plaintext, whose
+    /// app's data starts at the given offset, into the app's data.
+    pub(super) fn open_with<T>(
+        &self,
+        value: &str,
+        decode: impl FnOnce(Plaintext, usize) -> Result<T>,
+    ) -> Result<Opened<T>> {
+        let untrusted = Untrusted::decode(value, self.max_value_len)?;
+        let key_id = untrusted.key_id();
+        self.open_untrusted(untrusted, key_id, decode)
+            .map_err(|e| e.with_key_id(key_id))
+    }
+
+    /// [`SessionCodec::open`] from the key lookup on; every error it returns
+    /// is tagged with `key_id` by the caller.
+    pub(super) fn open_untrusted<T>(
+        &self,
+        untrusted: Untrusted,
+        key_id: KeyId,
+        decode: impl FnOnce(Plaintext, usize) -> Result<T>,
+    ) -> Result<Opened<T>> {
+        let (index, slot) = self
+            .slots
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.id == key_id)
+            .ok_or_else(|| Error::new(ErrorKind::Unauthenticated))?;
+        let plaintext = untrusted.open(&slot.cipher, &slot.aad)?;
+        let (claims, data) = payload::decode_claims(plaintext.as_slice())?;
+        let data_start = plaintext.as_slice().len() - data.len();
+        let now_time = self.clock.now();
+        let now = unix_seconds(now_time);
+        let verdict = self.lifetime.check(&claims, now)?;
+        let meta = SessionMeta {
+            claims,
+            key_id,
+            opened: true,
+        };
+        let id = meta.id();
+        if let Some(hook) = &self.revocation
+            && hook.is_revoked(&meta, now_time)
+        {
+            return Err(Error::new(ErrorKind::Revoked).for_session(id));
+        }
+        let data = decode(plaintext, data_start)?;
+        self.check_replay(&meta, now)?;
+        let reseal = if meta.kind() == SealKind::SingleUse {
+            None
+        } else if verdict.renew {
+            Some(ResealReason::Renewal)
+        } else if index != 0 {
+            Some(ResealReason::NonPrimaryKey)
+        } else {
+            None
+        };
+        let idle_deadline = self
+            .lifetime
+            .idle_deadline(&meta.claims)
+            .min(self.lifetime.deadline(&meta.claims));
+        Ok(Opened {
+            data,
+            meta,
+            reseal,
+            idle_deadline,
+        })
+    }
+
+    pub(super) fn check_replay(&self, meta: &SessionMeta, now: u64) -> Result<()> {
+        let id = meta.id();
+        let replayed = || Err(Error::new(ErrorKind::Replayed).for_session(id));
+        match (meta.kind(), &self.replay) {
+            (SealKind::SingleUse, None) => replayed(),
+            (SealKind::SingleUse, Some(guard)) => {
+                let until = from_unix_seconds(self.lifetime.deadline(&meta.claims));
+                if guard.consume(&id, until, from_unix_seconds(now))? {
+                    Ok(())
+                } else {
+                    replayed()
+                }
+            }
+            (SealKind::Session, Some(guard)) => match guard.latest(&id, from_unix_seconds(now)) {
+                Some((generation, at))
+                    if meta.generation() < generation
+                        && now
+                            >= unix_seconds(at)
+                                .saturating_add(secs(self.lifetime.superseded_grace)) =>
+                {
+                    replayed()
+                }
+                _ => Ok(()),
+            },
+            (SealKind::Session, None) => Ok(()),
+        }
+    }
+}
