@@ -1,4 +1,4 @@
-//! [`SessionCodecBuilder`]: the codec's settings, checked once.
+//! [`SessionCodecBuilder`](crate::SessionCodecBuilder): the codec's settings, checked once.
 
 use core::fmt;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use crate::freshness::revocation::Revocation;
 use crate::keys::keyring::Keyring;
 use crate::seal::envelope::{self};
 
-/// Configures a [`SessionCodec`].
+/// Configures a [`SessionCodec`](crate::SessionCodec).
 #[derive(Clone)]
 #[must_use]
 pub struct SessionCodecBuilder {
@@ -44,7 +44,7 @@ impl SessionCodecBuilder {
         self
     }
 
-    /// Time limits. Default [`Lifetime::default`].
+    /// Time limits. Default [`Lifetime::default`](crate::Lifetime::default).
     pub fn lifetime(mut self, lifetime: Lifetime) -> Self {
         self.lifetime = lifetime;
         self
@@ -83,7 +83,7 @@ impl SessionCodecBuilder {
     /// # Errors
     /// [`ConfigError`](crate::ConfigError) if the cookie name is not an RFC 9110 token,
     /// the purpose is empty or longer than 255 bytes, the lifetime is
-    /// inconsistent ([`Lifetime::validate`]), or the maximum value length
+    /// inconsistent ([`Lifetime::validate`](crate::Lifetime::validate)), or the maximum value length
     /// cannot hold a sealed value.
     pub fn build(self) -> Result<SessionCodec, ConfigError> {
         if !is_token(&self.name) || self.name.len() >= MAX_NAME_VALUE_LEN {
@@ -131,7 +131,7 @@ impl SessionCodecBuilder {
 
 impl SessionCodec {
     /// A builder with secure defaults: cookie [`DEFAULT_COOKIE_NAME`],
-    /// purpose [`DEFAULT_PURPOSE`], [`Lifetime::default`], the system
+    /// purpose [`DEFAULT_PURPOSE`], [`Lifetime::default`](crate::Lifetime::default), the system
     /// clock, no revocation hook, no replay guard.
     pub fn builder(keyring: Keyring) -> SessionCodecBuilder {
         SessionCodecBuilder {

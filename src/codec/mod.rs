@@ -1,4 +1,4 @@
-//! [`SessionCodec`]: seals session data into cookie values and opens them
+//! [`SessionCodec`](crate::SessionCodec): seals session data into cookie values and opens them
 //! again. This file holds the type and session creation; `seal.rs` and
 //! `open.rs` the two directions, `builder.rs` the settings.
 
@@ -54,7 +54,7 @@ pub(crate) struct Slot {
 
 /// Seals session data into cookie values and opens them again.
 ///
-/// Build it once with [`SessionCodec::builder`] and share it (it is
+/// Build it once with [`SessionCodec::builder`](crate::SessionCodec::builder) and share it (it is
 /// `Send + Sync`; wrap it in an `Arc`).
 ///
 /// ```
@@ -117,10 +117,10 @@ impl SessionCodec {
 
     /// Metadata for a new session: a fresh random id, created now, with the
     /// absolute deadline from the lifetime. Seal it with
-    /// [`SessionCodec::seal_session`].
+    /// [`SessionCodec::seal_session`](crate::SessionCodec::seal_session).
     ///
     /// # Errors
-    /// [`ErrorKind::Rng`] if the operating system's generator fails.
+    /// [`ErrorKind::Rng`](crate::ErrorKind::Rng) if the operating system's generator fails.
     pub fn new_session(&self, subject: Option<&str>) -> Result<SessionMeta> {
         let now = unix_seconds(self.clock.now());
         self.fresh(now, SealKind::Session, subject.map(str::to_owned))
@@ -129,7 +129,7 @@ impl SessionCodec {
     /// New metadata for an existing session, for login and privilege
     /// changes (session fixation): a new id and creation time, the same
     /// subject unless `subject` replaces it. Seal it with
-    /// [`SessionCodec::seal_session`]; with a revocation hook, also revoke the
+    /// [`SessionCodec::seal_session`](crate::SessionCodec::seal_session); with a revocation hook, also revoke the
     /// old id.
     ///
     /// ```
@@ -144,7 +144,7 @@ impl SessionCodec {
     /// ```
     ///
     /// # Errors
-    /// [`ErrorKind::Rng`] if the operating system's generator fails.
+    /// [`ErrorKind::Rng`](crate::ErrorKind::Rng) if the operating system's generator fails.
     pub fn regenerate(&self, meta: &SessionMeta, subject: Option<&str>) -> Result<SessionMeta> {
         let subject = subject
             .map(str::to_owned)
@@ -187,7 +187,7 @@ impl SessionCodec {
 impl SessionCodec {
     /// The CSRF token of `session`: 43 base64url characters derived from the
     /// session id under the primary key (see the `csrf` module docs). Put it
-    /// in forms or a header; check it with [`SessionCodec::verify_csrf`] on
+    /// in forms or a header; check it with [`SessionCodec::verify_csrf`](crate::SessionCodec::verify_csrf) on
     /// every unsafe method. It changes when the session id does
     /// (regeneration).
     ///

@@ -27,7 +27,7 @@ impl SessionCodec {
         self.open_decoding(value, payload::decode_data::<T>)
     }
 
-    /// [`SessionCodec::open`] with the app's data decoded by `decode`,
+    /// [`SessionCodec::open`](crate::SessionCodec::open) with the app's data decoded by `decode`,
     /// which sees the authenticated bytes after the claims.
     pub(crate) fn open_decoding<T>(
         &self,
@@ -39,12 +39,12 @@ impl SessionCodec {
         })
     }
 
-    /// Opens a cookie value like [`SessionCodec::open`], but returns the
+    /// Opens a cookie value like [`SessionCodec::open`](crate::SessionCodec::open), but returns the
     /// app's data as the raw postcard bytes instead of deserializing them.
     ///
     /// # Errors
-    /// As for [`SessionCodec::open`], except
-    /// [`ErrorKind::PayloadMismatch`], which cannot occur.
+    /// As for [`SessionCodec::open`](crate::SessionCodec::open), except
+    /// [`ErrorKind::PayloadMismatch`](crate::ErrorKind::PayloadMismatch), which cannot occur.
     pub fn open_raw(&self, value: &str) -> Result<Opened<Vec<u8>>> {
         self.open_with(value, |plaintext, start| Ok(plaintext.into_tail(start)))
     }
@@ -62,7 +62,7 @@ impl SessionCodec {
             .map_err(|e| e.with_key_id(key_id))
     }
 
-    /// [`SessionCodec::open`] from the key lookup on; every error it returns
+    /// [`SessionCodec::open`](crate::SessionCodec::open) from the key lookup on; every error it returns
     /// is tagged with `key_id` by the caller.
     pub(super) fn open_untrusted<T>(
         &self,

@@ -1,4 +1,4 @@
-//! [`Opened`]: a value that passed every check, and why it may be due
+//! [`Opened`](crate::Opened): a value that passed every check, and why it may be due
 //! for a re-seal.
 
 use time::OffsetDateTime;
@@ -31,7 +31,7 @@ pub struct Opened<T> {
 
 impl<T> Opened<T> {
     /// `Some` when the caller should re-seal this session
-    /// ([`SessionCodec::seal_session`]) and send the new value, `None` when the
+    /// ([`SessionCodec::seal_session`](crate::SessionCodec::seal_session)) and send the new value, `None` when the
     /// current cookie can stay as it is.
     #[must_use]
     pub const fn reseal_due(&self) -> Option<ResealReason> {

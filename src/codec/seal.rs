@@ -16,9 +16,9 @@ impl SessionCodec {
     /// value.
     ///
     /// # Errors
-    /// [`ErrorKind::TooLarge`] if the value would exceed
-    /// [`SessionCodec::max_value_len`]; [`ErrorKind::PayloadMismatch`] if
-    /// `data` does not serialize; [`ErrorKind::Rng`] if the generator fails.
+    /// [`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge) if the value would exceed
+    /// [`SessionCodec::max_value_len`](crate::SessionCodec::max_value_len); [`ErrorKind::PayloadMismatch`](crate::ErrorKind::PayloadMismatch) if
+    /// `data` does not serialize; [`ErrorKind::Rng`](crate::ErrorKind::Rng) if the generator fails.
     pub fn seal<T: Serialize + ?Sized>(&self, data: &T) -> Result<String> {
         // What `new_session(None)` then `seal_session` do, with one clock read
         // and one draw from the generator for both the id and the nonce.
@@ -31,8 +31,8 @@ impl SessionCodec {
         self.seal_with_nonce(&nonce, &claims, &Value(data))
     }
 
-    /// Seals `data` for the session `meta` (from [`SessionCodec::open`],
-    /// [`SessionCodec::new_session`] or [`SessionCodec::regenerate`]) with
+    /// Seals `data` for the session `meta` (from [`SessionCodec::open`](crate::SessionCodec::open),
+    /// [`SessionCodec::new_session`](crate::SessionCodec::new_session) or [`SessionCodec::regenerate`](crate::SessionCodec::regenerate)) with
     /// the primary key and a fresh random nonce. The id, creation time and
     /// absolute deadline are kept; the seal time is now (the creation time
     /// if the clock reads earlier than that). An opened session's
@@ -40,7 +40,7 @@ impl SessionCodec {
     /// is marked superseded.
     ///
     /// # Errors
-    /// As for [`SessionCodec::seal`].
+    /// As for [`SessionCodec::seal`](crate::SessionCodec::seal).
     pub fn seal_session<T: Serialize + ?Sized>(
         &self,
         meta: &SessionMeta,
@@ -72,12 +72,12 @@ impl SessionCodec {
 
     /// Seals `data` as a single-use value (OAuth state, e-mail links,
     /// one-time confirmations): it opens once within
-    /// [`Lifetime::single_use_window`], and never again.
+    /// [`Lifetime::single_use_window`](crate::Lifetime::single_use_window), and never again.
     ///
     /// # Errors
-    /// [`ErrorKind::NotConfigured`] if no replay guard is configured (a single-use
+    /// [`ErrorKind::NotConfigured`](crate::ErrorKind::NotConfigured) if no replay guard is configured (a single-use
     /// value cannot be enforced without one); otherwise as for
-    /// [`SessionCodec::seal`].
+    /// [`SessionCodec::seal`](crate::SessionCodec::seal).
     pub fn seal_single_use<T: Serialize + ?Sized>(&self, data: &T) -> Result<String> {
         if self.replay.is_none() {
             return Err(Error::with(
@@ -97,17 +97,17 @@ impl SessionCodec {
     }
 
     /// Seals `payload` verbatim as the app's data for the session `meta`,
-    /// exactly as [`SessionCodec::seal_session`] would seal a value whose postcard
+    /// exactly as [`SessionCodec::seal_session`](crate::SessionCodec::seal_session) would seal a value whose postcard
     /// encoding is `payload`. For tools that handle payloads as bytes (the
     /// CLI, other languages' test suites); apps use `seal_session`.
     ///
     /// # Errors
-    /// As for [`SessionCodec::seal`].
+    /// As for [`SessionCodec::seal`](crate::SessionCodec::seal).
     pub fn seal_session_raw(&self, meta: &SessionMeta, payload: &[u8]) -> Result<String> {
         self.seal_session_data(meta, &RawPayload(payload))
     }
 
-    /// The deterministic seal path behind [`SessionCodec::seal`]; the nonce
+    /// The deterministic seal path behind [`SessionCodec::seal`](crate::SessionCodec::seal); the nonce
     /// is the caller's, so this stays private (tests and vectors only).
     /// The size is checked before any plaintext is written.
     pub(super) fn seal_with_nonce(

@@ -1,37 +1,5 @@
-//! [axum](https://docs.rs/axum): [`Session<T>`] is the extractor, and
-//! [`Sessions::csrf`] gives the CSRF layer, on top of
-//! [`Sessions::layer`](crate::Sessions::layer).
-//!
-//! ```no_run
-//! use axum::{Router, routing::{get, post}};
-//! use sealed_session::{Keyring, Session, Sessions};
-//! use serde::{Deserialize, Serialize};
-//!
-//! #[derive(Clone, Default, Serialize, Deserialize)]
-//! struct Visits { count: u64 }
-//!
-//! async fn count(session: Session<Visits>) -> String {
-//!     let n = session.update(|v| { v.count += 1; v.count });
-//!     format!("visit {n}; csrf token {}", session.csrf_token().unwrap_or_default())
-//! }
-//!
-//! // POSTs reach this only with the session's CSRF token.
-//! async fn reset(session: Session<Visits>) -> &'static str {
-//!     session.clear();
-//!     "bye"
-//! }
-//!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let sessions = Sessions::builder(std::env::var("SESSION_KEYS")?.parse::<Keyring>()?).build()?;
-//! let app = Router::new()
-//!     .route("/", get(count))
-//!     .route("/reset", post(reset))
-//!     .layer(sessions.csrf::<Visits>())
-//!     .layer(sessions.layer::<Visits>());
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-//! axum::serve(listener, app).await?;
-//! # Ok(()) }
-//! ```
+//! The axum CSRF layer: [`Sessions::csrf`](crate::Sessions::csrf), the shared check of
+//! `crate::csrf::check` around axum's body.
 
 use core::convert::Infallible;
 use core::fmt;
@@ -40,88 +8,20 @@ use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use ::http::request::Parts;
 use ::http::{HeaderValue, StatusCode, header};
 use axum_core::body::Body;
-use axum_core::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Request};
+use axum_core::extract::{FromRequest, Request};
 use axum_core::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use super::MissingSessionLayer;
 use crate::csrf::CSRF_HEADER;
 use crate::csrf::check::CsrfStep;
 use crate::session::handle::Session;
 use crate::session::sessions::Sessions;
-
-impl<S: Send + Sync, T: Send + 'static> FromRequestParts<S> for Session<T> {
-    type Rejection = MissingSessionLayer;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Self>()
-            .cloned()
-            .ok_or_else(MissingSessionLayer::of::<T>)
-    }
-}
-
-/// `Option<Session<T>>`: `None` when the request has no session (no valid
-/// cookie, and none started yet), for routes that only read one.
-impl<S: Send + Sync, T: Send + 'static> OptionalFromRequestParts<S> for Session<T> {
-    type Rejection = MissingSessionLayer;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &S,
-    ) -> Result<Option<Self>, Self::Rejection> {
-        let session = <Self as FromRequestParts<S>>::from_request_parts(parts, state).await?;
-        Ok(session.meta().is_some().then_some(session))
-    }
-}
-
-/// A setup error: a [`Session<T>`] (or the CSRF layer) ran on a request
-/// that did not pass through [`Sessions::layer`] with the same `T`. As a
-/// response it is a `500 Internal Server Error` carrying the fix in its
-/// body (the session type's name, nothing from the request).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MissingSessionLayer {
-    session_type: &'static str,
-}
-
-impl MissingSessionLayer {
-    fn of<T>() -> Self {
-        Self {
-            session_type: core::any::type_name::<T>(),
-        }
-    }
-}
-
-impl fmt::Display for MissingSessionLayer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = self.session_type;
-        write!(
-            f,
-            "sealed_session::Session<{t}> needs the session layer on the router (same T): \
-             add `.layer(sessions.layer::<{t}>())` after the routes and layers that use it"
-        )
-    }
-}
-
-impl core::error::Error for MissingSessionLayer {}
-
-impl IntoResponse for MissingSessionLayer {
-    fn into_response(self) -> Response {
-        let mut response = Response::new(Body::from(self.to_string()));
-        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        response
-    }
-}
 
 impl Sessions {
     /// The CSRF layer: refuses, with a bare `403 Forbidden` before the
@@ -129,8 +29,8 @@ impl Sessions {
     /// and OPTIONS) that do not carry the session's CSRF token in the
     /// [`CSRF_HEADER`] header or the [`CSRF_FIELD`](crate::CSRF_FIELD)
     /// field of an urlencoded form (read within axum's body limit, then
-    /// handed on unchanged). Put it inside [`Sessions::layer`] (add it
-    /// first). The token is [`Session::csrf_token`]; the comparison is
+    /// handed on unchanged). Put it inside [`Sessions::layer`](crate::Sessions::layer) (add it
+    /// first). The token is [`Session::csrf_token`](crate::Session::csrf_token); the comparison is
     /// constant-time. A request with no session is refused too, unless
     /// [`RequireCsrf::allow_without_session`] is set. SameSite is defence in
     /// depth, not CSRF protection (OWASP Session Management Cheat Sheet).
@@ -140,15 +40,15 @@ impl Sessions {
     }
 }
 
-/// The CSRF layer made by [`Sessions::csrf`].
+/// The CSRF layer made by [`Sessions::csrf`](crate::Sessions::csrf).
 pub struct RequireCsrf<T> {
     allow_without_session: bool,
     session: PhantomData<fn() -> T>,
 }
 
 impl<T> RequireCsrf<T> {
-    /// The same layer as [`Sessions::csrf`], for code that has no
-    /// [`Sessions`] at hand (the check reads the session the layer put in
+    /// The same layer as [`Sessions::csrf`](crate::Sessions::csrf), for code that has no
+    /// [`Sessions`](crate::Sessions) at hand (the check reads the session the layer put in
     /// the request).
     #[must_use]
     pub const fn new() -> Self {
@@ -167,7 +67,7 @@ impl<T> RequireCsrf<T> {
     /// under `SameSite=Lax` arrives without the cookie, so it reads as "no
     /// session", and whatever the route does then (signing the visitor in
     /// to the attacker's account: login CSRF) is open to any site. Serve
-    /// forms from a page that calls [`Session::csrf_token`] instead: the
+    /// forms from a page that calls [`Session::csrf_token`](crate::Session::csrf_token) instead: the
     /// first visit then gets a session, and its form a token.
     #[must_use]
     pub const fn allow_without_session(mut self) -> Self {
