@@ -542,7 +542,7 @@ fn check(v: &Vector) -> Result<(), String> {
     let got = c.open_raw(&v.value);
     match (v.expect.as_str(), got) {
         ("valid", Ok(opened)) => {
-            let mut plaintext = postcard::to_allocvec(&opened.meta.__claims()).unwrap();
+            let mut plaintext = postcard::to_allocvec(opened.meta.__claims()).unwrap();
             plaintext.extend_from_slice(&opened.data);
             let want = v.plaintext_hex.as_deref().unwrap_or_default();
             if hex(&plaintext) != want {
@@ -564,7 +564,7 @@ fn check(v: &Vector) -> Result<(), String> {
                 })
                 .collect();
             let again = codec(&sealer_keys, &v.cookie_name, &v.purpose, v.now, None)
-                .__seal_with_nonce(&nonce, &opened.meta.__claims(), &opened.data)
+                .__seal_with_nonce(&nonce, opened.meta.__claims(), &opened.data)
                 .unwrap();
             if again != v.value {
                 return Err(format!("{}: re-sealing does not reproduce the value", v.id));

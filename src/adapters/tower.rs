@@ -31,7 +31,6 @@ use core::task::{Context, Poll};
 use ::http::{Request, Response, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::session::sessions::Sessions;
@@ -78,46 +77,77 @@ impl<T> Clone for SessionLayer<T> {
 
 impl<T> fmt::Debug for SessionLayer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let session = core::any::type_name::<T>();
         f.debug_struct("SessionLayer")
-            .field("session", &core::any::type_name::<T>())
+            .field("session", &session)
             .field("sessions", &self.sessions)
             .finish()
     }
 }
 
-impl<S, T> Layer<S> for SessionLayer<T> {
-    type Service = SessionService<S, T>;
+/// `Layer` for one of this crate's layers: it wraps the inner service in
+/// [`Wrapped`] with a copy of its settings.
+macro_rules! wrapping_layer {
+    ($layer:ident) => {
+        impl<S, T> tower_layer::Layer<S> for $layer<T> {
+            type Service = $crate::adapters::tower::Wrapped<S, Self>;
 
-    fn layer(&self, inner: S) -> Self::Service {
-        SessionService {
-            inner,
-            layer: self.clone(),
+            fn layer(&self, inner: S) -> Self::Service {
+                $crate::adapters::tower::Wrapped::new(inner, self.clone())
+            }
         }
-    }
+    };
 }
+pub(crate) use wrapping_layer;
 
-/// The service [`SessionLayer`] wraps around an inner service.
-pub struct SessionService<S, T> {
+wrapping_layer!(SessionLayer);
+
+/// The service one of this crate's tower layers wraps around an inner
+/// service: the inner service and the layer's settings.
+pub struct Wrapped<S, L> {
     inner: S,
-    layer: SessionLayer<T>,
+    pub(crate) layer: L,
 }
 
-impl<S: Clone, T> Clone for SessionService<S, T> {
-    fn clone(&self) -> Self {
-        Self {
-            inner: self.inner.clone(),
-            layer: self.layer.clone(),
-        }
+impl<S, L> Wrapped<S, L> {
+    pub(crate) const fn new(inner: S, layer: L) -> Self {
+        Self { inner, layer }
+    }
+
+    pub(crate) fn poll_inner<R>(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>>
+    where
+        S: Service<R>,
+    {
+        self.inner.poll_ready(cx)
+    }
+
+    /// The clone that was polled ready, to serve this request; a fresh
+    /// clone stays behind for the next one (tower's usual idiom).
+    pub(crate) fn take_ready(&mut self) -> S
+    where
+        S: Clone,
+    {
+        let clone = self.inner.clone();
+        core::mem::replace(&mut self.inner, clone)
     }
 }
 
-impl<S, T> fmt::Debug for SessionService<S, T> {
+impl<S: Clone, L: Clone> Clone for Wrapped<S, L> {
+    fn clone(&self) -> Self {
+        Self::new(self.inner.clone(), self.layer.clone())
+    }
+}
+
+impl<S, L: fmt::Debug> fmt::Debug for Wrapped<S, L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionService")
+        f.debug_struct("Wrapped")
             .field("layer", &self.layer)
             .finish_non_exhaustive()
     }
 }
+
+/// The service [`SessionLayer`] wraps around an inner service.
+pub type SessionService<S, T> = Wrapped<S, SessionLayer<T>>;
 
 /// The future of a [`SessionService`] call.
 pub type ResponseFuture<R, E> = Pin<Box<dyn Future<Output = Result<R, E>> + Send>>;
@@ -135,16 +165,13 @@ where
     type Future = ResponseFuture<Self::Response, Self::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+        self.poll_inner(cx)
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let session = crate::http::load::<T>(&self.layer.sessions, request.headers());
         request.extensions_mut().insert(session.clone());
-        // The clone that was polled ready serves this request; a fresh
-        // clone stays behind for the next one (tower's usual idiom).
-        let clone = self.inner.clone();
-        let mut inner = core::mem::replace(&mut self.inner, clone);
+        let mut inner = self.take_ready();
         Box::pin(async move {
             let mut response = inner.call(request).await?;
             if crate::http::write(&session, response.headers_mut()).is_err() {

@@ -274,15 +274,15 @@ mod tests {
         };
         let abs = secs(l.absolute);
         let c = claims(T0, T0 + abs - 100, T0 + abs);
-        assert!(l.check(&c, T0 + abs - 1).is_ok());
-        assert_eq!(
-            l.check(&c, T0 + abs).unwrap_err().kind(),
-            ErrorKind::Expired
-        );
-        assert_eq!(
-            l.check(&c, T0 + abs + 1).unwrap_err().kind(),
-            ErrorKind::Expired
-        );
+        refused_from(&l, &c, T0 + abs, ErrorKind::Expired);
+    }
+
+    /// Valid one second before `at`; refused as `kind` at `at` and after.
+    fn refused_from(l: &Lifetime, c: &Claims, at: u64, kind: ErrorKind) {
+        assert!(l.check(c, at - 1).is_ok());
+        for now in [at, at + 1] {
+            assert_eq!(l.check(c, now).unwrap_err().kind(), kind, "at {now}");
+        }
     }
 
     #[test]
@@ -310,15 +310,7 @@ mod tests {
         assert!(!l.check(&c, T0 + renew - 1).unwrap().renew);
         assert!(l.check(&c, T0 + renew).unwrap().renew);
         assert!(l.check(&c, T0 + renew + 1).unwrap().renew);
-        assert!(l.check(&c, T0 + idle - 1).is_ok());
-        assert_eq!(
-            l.check(&c, T0 + idle).unwrap_err().kind(),
-            ErrorKind::IdleExpired
-        );
-        assert_eq!(
-            l.check(&c, T0 + idle + 1).unwrap_err().kind(),
-            ErrorKind::IdleExpired
-        );
+        refused_from(&l, &c, T0 + idle, ErrorKind::IdleExpired);
     }
 
     #[test]

@@ -113,14 +113,8 @@ impl Key {
             )));
         }
         let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
-        for (out, pair) in bytes.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
-            let hi = hex_digit(pair[0]);
-            let lo = hex_digit(pair[1]);
-            match (hi, lo) {
-                (Some(hi), Some(lo)) => *out = (hi << 4) | lo,
-                _ => return Err(ConfigError::new("a key is not valid hex")),
-            }
-        }
+        hex::decode_to_slice(text, bytes.as_mut_slice())
+            .map_err(|_| ConfigError::new("a key is not valid hex"))?;
         Ok(Self(*bytes))
     }
 
@@ -138,28 +132,11 @@ impl Key {
     /// useful about the key.
     #[must_use]
     pub fn fingerprint(&self) -> String {
-        let tag = crate::seal::aead::fingerprint(self);
-        let mut out = String::with_capacity(16);
-        for b in &tag[..8] {
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xf)]));
-        }
-        out
+        hex::encode(&crate::seal::aead::fingerprint(self)[..8])
     }
 
     pub(crate) const fn expose(&self) -> &[u8; KEY_LEN] {
         &self.0
-    }
-}
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-const fn hex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
     }
 }
 

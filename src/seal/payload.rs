@@ -13,23 +13,43 @@ use crate::session::meta::{SESSION_ID_LEN, SealKind};
 const KIND_SESSION: u8 = 0;
 const KIND_SINGLE_USE: u8 = 1;
 
-/// The crate-owned fields, in wire order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Claims {
+/// The crate-owned fields, in wire order. `Debug` redacts the session id
+/// and the subject. Public (hidden, as `VectorClaims`) only with the
+/// internal `internal-vectors` feature, for the vector generator.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    not(feature = "internal-vectors"),
+    allow(unreachable_pub, reason = "public only for the vector generator")
+)]
+pub struct Claims {
     /// 128-bit random session id, kept across re-seals.
-    pub(crate) sid: [u8; SESSION_ID_LEN],
+    pub sid: [u8; SESSION_ID_LEN],
     /// Unix seconds: creation (login or regeneration).
-    pub(crate) created: u64,
+    pub created: u64,
     /// Unix seconds: this value's seal.
-    pub(crate) sealed: u64,
+    pub sealed: u64,
     /// Unix seconds: the absolute deadline, fixed at creation.
-    pub(crate) expires: u64,
+    pub expires: u64,
     /// Re-seal counter, for the replay guard's superseded-value check.
-    pub(crate) generation: u32,
+    pub generation: u32,
     /// 0 = session, 1 = single-use; any other value is refused.
-    pub(crate) kind: u8,
+    pub kind: u8,
     /// Optional app-chosen subject (user id) for revocation.
-    pub(crate) subject: Option<String>,
+    pub subject: Option<String>,
+}
+
+impl core::fmt::Debug for Claims {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Claims")
+            .field("sid", &"<redacted>")
+            .field("created", &self.created)
+            .field("sealed", &self.sealed)
+            .field("expires", &self.expires)
+            .field("generation", &self.generation)
+            .field("kind", &self.kind)
+            .field("subject", &self.subject.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl Claims {

@@ -47,12 +47,7 @@ impl SessionId {
     /// The id as 32 lowercase hex digits.
     #[must_use]
     pub fn to_hex(&self) -> String {
-        use fmt::Write as _;
-        let mut out = String::with_capacity(2 * SESSION_ID_LEN);
-        for b in self.0 {
-            let _ = write!(out, "{b:02x}");
-        }
-        out
+        hex::encode(self.0)
     }
 }
 

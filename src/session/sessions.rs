@@ -420,30 +420,18 @@ mod tests {
     fn newest_seal_wins_then_generation() {
         let c = cookies();
         let t0 = u64::try_from(T0).unwrap();
-        let older_but_higher_gen = c
-            .codec()
-            .seal_fixed(
-                &[1; 24],
-                &claims(t0 - 10, 9),
-                &crate::seal::payload::Value(&1u8),
-            )
-            .unwrap();
-        let newest = c
-            .codec()
-            .seal_fixed(
-                &[2; 24],
-                &claims(t0 - 5, 2),
-                &crate::seal::payload::Value(&2u8),
-            )
-            .unwrap();
-        let same_second_lower_gen = c
-            .codec()
-            .seal_fixed(
-                &[3; 24],
-                &claims(t0 - 5, 1),
-                &crate::seal::payload::Value(&3u8),
-            )
-            .unwrap();
+        let seal = |nonce: u8, sealed: u64, generation: u32, data: u8| {
+            c.codec()
+                .seal_fixed(
+                    &[nonce; 24],
+                    &claims(sealed, generation),
+                    &crate::seal::payload::Value(&data),
+                )
+                .unwrap()
+        };
+        let older_but_higher_gen = seal(1, t0 - 10, 9, 1);
+        let newest = seal(2, t0 - 5, 2, 2);
+        let same_second_lower_gen = seal(3, t0 - 5, 1, 3);
         let values = [older_but_higher_gen, same_second_lower_gen, newest];
         let h = header(&c, &values);
         let read = c.open::<u8>([h.as_str()]);

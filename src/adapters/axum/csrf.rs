@@ -14,10 +14,10 @@ use axum_core::extract::{FromRequest, Request};
 use axum_core::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tower_layer::Layer;
 use tower_service::Service;
 
 use super::MissingSessionLayer;
+use crate::adapters::tower::Wrapped;
 use crate::csrf::CSRF_HEADER;
 use crate::csrf::check::CsrfStep;
 use crate::session::handle::Session;
@@ -100,39 +100,10 @@ impl<T> fmt::Debug for RequireCsrf<T> {
     }
 }
 
-impl<S, T> Layer<S> for RequireCsrf<T> {
-    type Service = RequireCsrfService<S, T>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        RequireCsrfService {
-            inner,
-            layer: self.clone(),
-        }
-    }
-}
+crate::adapters::tower::wrapping_layer!(RequireCsrf);
 
 /// The service [`RequireCsrf`] wraps around an inner service.
-pub struct RequireCsrfService<S, T> {
-    inner: S,
-    layer: RequireCsrf<T>,
-}
-
-impl<S: Clone, T> Clone for RequireCsrfService<S, T> {
-    fn clone(&self) -> Self {
-        Self {
-            inner: self.inner.clone(),
-            layer: self.layer.clone(),
-        }
-    }
-}
-
-impl<S, T> fmt::Debug for RequireCsrfService<S, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RequireCsrfService")
-            .field("layer", &self.layer)
-            .finish_non_exhaustive()
-    }
-}
+pub type RequireCsrfService<S, T> = Wrapped<S, RequireCsrf<T>>;
 
 /// The future of a [`RequireCsrfService`] call.
 pub type CsrfFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
@@ -149,12 +120,11 @@ where
     type Future = CsrfFuture;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+        self.poll_inner(cx)
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        let clone = self.inner.clone();
-        let mut inner = core::mem::replace(&mut self.inner, clone);
+        let mut inner = self.take_ready();
         let allow = self.layer.allow_without_session;
         Box::pin(async move {
             let Some(session) = request.extensions().get::<Session<T>>().cloned() else {
