@@ -80,17 +80,7 @@ impl Default for CookiePolicy {
 impl CookiePolicy {
     /// A builder holding the defaults listed on [`CookiePolicy`].
     pub fn builder() -> CookiePolicyBuilder {
-        CookiePolicyBuilder {
-            name: DEFAULT_COOKIE_NAME.to_owned(),
-            path: "/".to_owned(),
-            domain: None,
-            same_site: SameSite::Lax,
-            partitioned: false,
-            insecure: false,
-            persistence: Persistence::BrowserSession,
-            max_chunks: 1,
-            header_budget: chunks::DEFAULT_COOKIE_HEADER_BUDGET,
-        }
+        CookiePolicyBuilder::new()
     }
 
     /// The cookie name, prefix included. Chunks are named `NAME.0`,

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::codec::DEFAULT_COOKIE_NAME;
 use crate::cookie::attributes::{Attributes, MAX_ATTRIBUTE_VALUE_LEN, Persistence, SameSite};
 use crate::cookie::chunks::{self, ChunkLimits};
 use crate::cookie::grammar::{is_av_octet, is_token};
@@ -33,18 +34,37 @@ use crate::error::ConfigError;
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct CookiePolicyBuilder {
-    pub(crate) name: String,
-    pub(crate) path: String,
-    pub(crate) domain: Option<String>,
-    pub(crate) same_site: SameSite,
-    pub(crate) partitioned: bool,
-    pub(crate) insecure: bool,
-    pub(crate) persistence: Persistence,
-    pub(crate) max_chunks: usize,
-    pub(crate) header_budget: usize,
+    name: String,
+    path: String,
+    domain: Option<String>,
+    same_site: SameSite,
+    partitioned: bool,
+    insecure: bool,
+    persistence: Persistence,
+    max_chunks: usize,
+    header_budget: usize,
 }
 
 impl CookiePolicyBuilder {
+    pub(crate) fn new() -> Self {
+        Self {
+            name: DEFAULT_COOKIE_NAME.to_owned(),
+            path: "/".to_owned(),
+            domain: None,
+            same_site: SameSite::Lax,
+            partitioned: false,
+            insecure: false,
+            persistence: Persistence::BrowserSession,
+            max_chunks: 1,
+            header_budget: chunks::DEFAULT_COOKIE_HEADER_BUDGET,
+        }
+    }
+
+    fn with(mut self, set: impl FnOnce(&mut Self)) -> Self {
+        set(&mut self);
+        self
+    }
+
     /// The cookie name. Default `__Host-session`.
     ///
     /// It must be an RFC 9110 token of at most 4033 bytes (room for the
@@ -53,9 +73,8 @@ impl CookiePolicyBuilder {
     /// `__Http-` and `__Host-Http-` must be spelt exactly (case-sensitive):
     /// a case variant such as `__host-` is refused, because Firefox would
     /// apply the prefix rules and other browsers would not.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        self.with(|b| b.name = name.into())
     }
 
     /// The Path attribute. Default `/`, which `__Host-` requires.
@@ -63,9 +82,8 @@ impl CookiePolicyBuilder {
     /// It must start with `/`, contain only `av-octet`s (no control
     /// characters, no `;`), not end in whitespace, and be at most
     /// [`MAX_ATTRIBUTE_VALUE_LEN`] bytes.
-    pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.path = path.into();
-        self
+    pub fn path(self, path: impl Into<String>) -> Self {
+        self.with(|b| b.path = path.into())
     }
 
     /// The Domain attribute, which shares the cookie with every subdomain.
@@ -82,16 +100,14 @@ impl CookiePolicyBuilder {
     /// It must be a host name (letters, digits, hyphens and dots, RFC 1034
     /// §3.5 / RFC 1123 §2.1; internationalised names in their `xn--` form)
     /// without a leading dot, at most [`MAX_ATTRIBUTE_VALUE_LEN`] bytes.
-    pub fn domain(mut self, domain: impl Into<String>) -> Self {
-        self.domain = Some(domain.into());
-        self
+    pub fn domain(self, domain: impl Into<String>) -> Self {
+        self.with(|b| b.domain = Some(domain.into()))
     }
 
     /// The SameSite attribute. Default [`SameSite::Lax`].
     /// [`SameSite::None`] needs Secure.
-    pub const fn same_site(mut self, same_site: SameSite) -> Self {
-        self.same_site = same_site;
-        self
+    pub fn same_site(self, same_site: SameSite) -> Self {
+        self.with(|b| b.same_site = same_site)
     }
 
     /// Adds the `Partitioned` attribute (CHIPS), for apps embedded in
@@ -99,17 +115,15 @@ impl CookiePolicyBuilder {
     /// site. Needs Secure; pair it with `__Host-` and [`SameSite::None`].
     /// Partitioned is defined by the CHIPS draft, not by RFC 6265bis.
     /// Default off.
-    pub const fn partitioned(mut self, partitioned: bool) -> Self {
-        self.partitioned = partitioned;
-        self
+    pub fn partitioned(self, partitioned: bool) -> Self {
+        self.with(|b| b.partitioned = partitioned)
     }
 
     /// Makes cookies persistent by default ("remember me"); see
     /// [`Persistence::UntilExpiry`]. Default
     /// [`Persistence::BrowserSession`].
-    pub const fn persistence(mut self, persistence: Persistence) -> Self {
-        self.persistence = persistence;
-        self
+    pub fn persistence(self, persistence: Persistence) -> Self {
+        self.with(|b| b.persistence = persistence)
     }
 
     /// Drops the Secure attribute so the cookie works over plain HTTP.
@@ -122,9 +136,8 @@ impl CookiePolicyBuilder {
     /// name (the default `__Host-session` included: pick another name),
     /// [`SameSite::None`] or `Partitioned`, which all need Secure; the
     /// builder refuses those combinations.
-    pub const fn allow_insecure_http(mut self) -> Self {
-        self.insecure = true;
-        self
+    pub fn allow_insecure_http(self) -> Self {
+        self.with(|b| b.insecure = true)
     }
 
     /// Splits values longer than one cookie over `NAME.0`, `NAME.1`, ...
@@ -165,9 +178,8 @@ impl CookiePolicyBuilder {
     ///
     /// [`DEFAULT_MAX_CHUNKS`]: crate::DEFAULT_MAX_CHUNKS
     /// [`MAX_CHUNKS`]: crate::MAX_CHUNKS
-    pub const fn chunked(mut self, max_chunks: usize) -> Self {
-        self.max_chunks = max_chunks;
-        self
+    pub fn chunked(self, max_chunks: usize) -> Self {
+        self.with(|b| b.max_chunks = max_chunks)
     }
 
     /// The most bytes this policy's cookies may add to a request's `Cookie`
@@ -177,9 +189,8 @@ impl CookiePolicyBuilder {
     /// cookies need the rest.
     ///
     /// [`DEFAULT_COOKIE_HEADER_BUDGET`]: crate::DEFAULT_COOKIE_HEADER_BUDGET
-    pub const fn cookie_header_budget(mut self, bytes: usize) -> Self {
-        self.header_budget = bytes;
-        self
+    pub fn cookie_header_budget(self, bytes: usize) -> Self {
+        self.with(|b| b.header_budget = bytes)
     }
 
     /// Checks the configuration and builds the policy.

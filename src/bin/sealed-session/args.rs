@@ -100,10 +100,7 @@ pub(crate) enum Command {
 #[derive(Debug, Subcommand)]
 pub(crate) enum KeyringCommand {
     /// Print each key's id, role and fingerprint; never the keys
-    #[command(
-        long_about = ABOUT_CHECK,
-        after_help = EXIT_STATUS_HELP
-    )]
+    #[command(long_about = ABOUT_CHECK, after_help = EXIT_STATUS_HELP)]
     Check {
         #[command(flatten)]
         keys: KeySource,
@@ -112,10 +109,7 @@ pub(crate) enum KeyringCommand {
         json: bool,
     },
     /// Print the keyring after the next step of a staged rotation
-    #[command(
-        long_about = ABOUT_ROTATE,
-        after_help = EXIT_STATUS_HELP
-    )]
+    #[command(long_about = ABOUT_ROTATE, after_help = EXIT_STATUS_HELP)]
     Rotate {
         #[command(flatten)]
         keys: KeySource,

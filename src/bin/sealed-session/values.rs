@@ -5,27 +5,27 @@ use super::*;
 
 #[derive(Serialize)]
 pub(crate) struct OpenedJson<'a> {
-    pub(crate) valid: bool,
-    pub(crate) version: u8,
-    pub(crate) key_id: u32,
-    pub(crate) session_id: String,
-    pub(crate) created: i64,
-    pub(crate) sealed: i64,
-    pub(crate) expires: i64,
-    pub(crate) idle_deadline: i64,
-    pub(crate) generation: u32,
-    pub(crate) kind: &'static str,
-    pub(crate) subject: Option<&'a str>,
-    pub(crate) reseal_due: bool,
-    pub(crate) reseal_reason: Option<&'static str>,
-    pub(crate) payload_hex: String,
+    valid: bool,
+    version: u8,
+    key_id: u32,
+    session_id: String,
+    created: i64,
+    sealed: i64,
+    expires: i64,
+    idle_deadline: i64,
+    generation: u32,
+    kind: &'static str,
+    subject: Option<&'a str>,
+    reseal_due: bool,
+    reseal_reason: Option<&'static str>,
+    payload_hex: String,
 }
 
 #[derive(Serialize)]
 pub(crate) struct RefusedJson {
-    pub(crate) valid: bool,
-    pub(crate) error: &'static str,
-    pub(crate) message: String,
+    valid: bool,
+    error: &'static str,
+    message: String,
 }
 
 pub(crate) fn open(args: &OpenArgs) -> Result<u8, Failure> {
