@@ -6,7 +6,7 @@
 
 use core::fmt;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 use time::OffsetDateTime;
 
@@ -24,7 +24,7 @@ pub trait Revocation: Send + Sync + fmt::Debug {
     fn is_revoked(&self, session: &SessionMeta, now: OffsetDateTime) -> bool;
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct State {
     /// subject → sessions created strictly before this (Unix seconds) are revoked.
     not_before: HashMap<String, u64>,
@@ -44,10 +44,21 @@ struct State {
 /// revoked.revoke_subject("42", OffsetDateTime::now_utc())?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
 pub struct MemoryRevocation {
     capacity: usize,
     state: Mutex<State>,
+}
+
+impl fmt::Debug for MemoryRevocation {
+    /// Counts only: subjects are user ids.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        f.debug_struct("MemoryRevocation")
+            .field("capacity", &self.capacity)
+            .field("subjects", &state.not_before.len())
+            .field("denied_sessions", &state.denied.len())
+            .finish()
+    }
 }
 
 impl MemoryRevocation {
@@ -128,5 +139,20 @@ impl Revocation for MemoryRevocation {
             .subject()
             .and_then(|s| state.not_before.get(s))
             .is_some_and(|nb| session.claims.created < *nb)
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_counts_not_subjects() {
+        let r = MemoryRevocation::new(4);
+        r.revoke_subject("user-4242", OffsetDateTime::now_utc())
+            .unwrap();
+        let shown = format!("{r:?}");
+        assert!(shown.contains("subjects: 1"), "{shown}");
+        assert!(!shown.contains("4242"), "{shown}");
     }
 }

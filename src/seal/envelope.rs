@@ -202,8 +202,15 @@ impl Plaintext {
 /// `Zeroizing<Vec<u8>>` would do the same one volatile byte store at a
 /// time (zeroize 1.9 wipes a `Vec`'s elements through an iterator); a
 /// byte slice is wiped with one fill and an optimization barrier.
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct SecretBytes(Vec<u8>);
+
+impl core::fmt::Debug for SecretBytes {
+    /// The length only: the bytes may be plaintext.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "SecretBytes({} bytes, redacted)", self.0.len())
+    }
+}
 
 impl Drop for SecretBytes {
     fn drop(&mut self) {
@@ -219,5 +226,33 @@ impl Drop for SecretBytes {
         if !spare.is_empty() {
             spare.zeroize();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::key::Key;
+
+    /// Debug output of every buffer type shows lengths, never bytes.
+    #[test]
+    fn debug_never_shows_the_bytes() {
+        let cipher = Cipher::new(&Key::from_bytes(&[7; 32]).unwrap());
+        let mut sealing = Sealing::new(KeyId(1), &[9; NONCE_LEN], 4);
+        sealing.plaintext_mut().copy_from_slice(b"\xde\xad\xbe\xef");
+        let shown = format!("{sealing:?}");
+        assert!(
+            shown.contains("redacted") && !shown.contains("222"),
+            "{shown}"
+        );
+        let value = sealing.seal(&cipher, b"aad").unwrap();
+        let untrusted = Untrusted::decode(&value, 4096).unwrap();
+        let plaintext = untrusted.open(&cipher, b"aad").unwrap();
+        assert_eq!(plaintext.as_slice(), b"\xde\xad\xbe\xef");
+        let shown = format!("{plaintext:?}");
+        assert!(
+            shown.contains("redacted") && !shown.contains("222"),
+            "{shown}"
+        );
     }
 }
