@@ -219,7 +219,6 @@ impl ReplayGuard for MemoryReplayGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::Duration;
 
     fn t(s: i64) -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp(1_000_000 + s).unwrap()
