@@ -244,7 +244,16 @@ fn check_response_headers(headers: &HeaderMap) {
         let n = attributes.len();
         attributes.dedup();
         assert_eq!(n, attributes.len(), "an attribute twice: {s}");
-        assert!(s.contains("; Path=/; ") && s.contains("; Secure; HttpOnly; SameSite=Lax"));
+        for required in ["path", "secure", "httponly", "samesite"] {
+            assert!(
+                attributes.iter().any(|a| a == required),
+                "{required} missing: {s}"
+            );
+        }
+        assert!(
+            s.contains("; Path=/") && s.contains("; SameSite=Lax"),
+            "{s}"
+        );
     }
     if !set.is_empty() {
         assert_eq!(headers.get(CACHE_CONTROL).unwrap(), "no-store");
@@ -327,7 +336,7 @@ async fn session_persists_and_counts_visits() {
     let set = set_cookies(&headers);
     assert_eq!(set.len(), 1, "{set:?}");
     assert_eq!(cookie_name(&set[0]), NAME);
-    assert!(set[0].ends_with("; Path=/; Secure; HttpOnly; SameSite=Lax"));
+    assert!(set[0].ends_with("; HttpOnly; SameSite=Lax; Secure; Path=/"));
     assert!(jar_header(&jar, &base).starts_with("__Host-session="));
     assert_eq!(first["signed_in"], false);
     assert_eq!(first["user"], Value::Null);

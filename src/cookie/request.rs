@@ -96,21 +96,19 @@ impl CarriedCookies {
     }
 }
 
-/// Trims optional whitespace (SP, HTAB) from both ends.
-fn trim_ows(s: &str) -> &str {
-    s.trim_matches([' ', '\t'])
-}
-
-/// The `name=value` pairs of some `Cookie` header values, leniently split.
+/// The `name=value` pairs of some `Cookie` header values, split by the
+/// `cookie` crate (`Cookie::split_parse`: on `;`, whitespace trimmed, no
+/// decoding, borrowing the header). Pairs it refuses (no `=`, an empty
+/// name) are skipped: they cannot be ours.
 pub(crate) fn pairs<'a>(
     headers: impl IntoIterator<Item = &'a str>,
 ) -> impl Iterator<Item = (&'a str, &'a str)> {
     headers
         .into_iter()
-        .flat_map(|header| header.split(';'))
+        .flat_map(::cookie::Cookie::split_parse)
         .filter_map(|pair| {
-            let (name, value) = pair.split_once('=')?;
-            Some((trim_ows(name), trim_ows(value)))
+            let pair = pair.ok()?;
+            Some((pair.name_raw()?, pair.value_raw()?))
         })
 }
 

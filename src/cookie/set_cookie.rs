@@ -1,16 +1,13 @@
-//! One `Set-Cookie` header, rendered by the crate in a fixed attribute
-//! order, and its `cookie::Cookie` twin.
+//! One `Set-Cookie` header: the crate's checked name, value and
+//! attributes, rendered by the `cookie` crate.
 
 use core::fmt;
 use std::sync::Arc;
 
-use time::{Duration, Month, OffsetDateTime, Weekday};
+use time::{Duration, OffsetDateTime};
 
 use crate::cookie::attributes::{Attributes, MAX_COOKIE_AGE_SECS, SameSite};
 use crate::cookie::grammar::{is_cookie_octet, is_token};
-
-/// The Expires of a removal cookie: the Unix epoch, in IMF-fixdate.
-pub(crate) const EPOCH_IMF_FIXDATE: &str = "Thu, 01 Jan 1970 00:00:00 GMT";
 
 /// Whether the browser keeps the cookie, and for how long.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,11 +38,13 @@ impl Lifespan {
 
 /// One `Set-Cookie` header field for a response.
 ///
-/// Get the field value with [`SetCookie::header_value`] (rendered by this
-/// crate: `name=value; Path=..; Domain=..; Max-Age=..; Expires=..; Secure;
-/// HttpOnly; SameSite=..; Partitioned`, each attribute at most once, in
-/// that order, absent ones left out), or the same cookie as a
-/// [`cookie::Cookie`] with [`SetCookie::to_cookie`].
+/// Get the field value with [`SetCookie::header_value`] (rendered by the
+/// `cookie` crate in its fixed order: `name=value; HttpOnly; SameSite=..;
+/// Partitioned; Secure; Path=..; Domain=..; Max-Age=..; Expires=..`, each
+/// attribute at most once, absent ones left out), or the same cookie as a
+/// [`cookie::Cookie`] with [`SetCookie::to_cookie`]. The name, value and
+/// attributes are this crate's, checked against RFC 6265bis when the
+/// policy was built.
 ///
 /// The value is a bearer credential: `Debug` redacts it, and there is no
 /// `Display`, so it does not end up in logs by accident.
@@ -59,9 +58,6 @@ pub struct SetCookie {
 }
 
 impl SetCookie {
-    /// Renders a cookie. The caller guarantees that `name` is a token and
-    /// `value` is made of cookie-octets (checked in debug builds); the
-    /// attributes were validated when the policy was built.
     /// The rendered header value, taking it out of the cookie.
     #[cfg_attr(
         not(any(feature = "http", feature = "actix-web")),
@@ -71,6 +67,9 @@ impl SetCookie {
         self.header
     }
 
+    /// Renders a cookie. The caller guarantees that `name` is a token and
+    /// `value` is made of cookie-octets (checked in debug builds); the
+    /// attributes were validated when the policy was built.
     pub(crate) fn new(
         name: String,
         value: String,
@@ -79,7 +78,7 @@ impl SetCookie {
     ) -> Self {
         debug_assert!(is_token(&name));
         debug_assert!(value.bytes().all(is_cookie_octet));
-        let header = render(&name, &value, lifespan, &attributes);
+        let header = rendered(&name, &value, lifespan, &attributes).to_string();
         Self {
             name,
             value,
@@ -133,13 +132,13 @@ impl SetCookie {
     pub fn expires(&self) -> Option<OffsetDateTime> {
         match self.lifespan {
             Lifespan::BrowserSession => None,
-            Lifespan::For { at, .. } => imf_fixdate(at).map(|_| at),
+            Lifespan::For { at, .. } => four_digit_year(at).then_some(at),
             Lifespan::Removal => Some(OffsetDateTime::UNIX_EPOCH),
         }
     }
 
     /// The `Set-Cookie` field value, for example
-    /// `__Host-session=AbC...; Path=/; Secure; HttpOnly; SameSite=Lax`.
+    /// `__Host-session=AbC...; HttpOnly; SameSite=Lax; Secure; Path=/`.
     /// It matches the server grammar of RFC 6265bis §4.1.1.
     #[must_use]
     pub fn header_value(&self) -> &str {
@@ -147,40 +146,10 @@ impl SetCookie {
     }
 
     /// The same cookie as a [`cookie::Cookie`], for frameworks that take
-    /// one. Its own rendering may order attributes differently from
-    /// [`SetCookie::header_value`]; the attributes are the same.
+    /// one: the cookie [`SetCookie::header_value`] renders.
     #[must_use]
     pub fn to_cookie(&self) -> cookie::Cookie<'static> {
-        let a = &*self.attributes;
-        let mut c = cookie::Cookie::new(self.name.clone(), self.value.clone());
-        c.set_path(a.path.to_string());
-        if let Some(domain) = &a.domain {
-            c.set_domain(domain.to_string());
-        }
-        match self.lifespan {
-            Lifespan::BrowserSession => {}
-            Lifespan::For { secs, at } => {
-                c.set_max_age(Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX)));
-                if imf_fixdate(at).is_some() {
-                    c.set_expires(at);
-                }
-            }
-            Lifespan::Removal => {
-                c.set_max_age(Duration::ZERO);
-                c.set_expires(OffsetDateTime::UNIX_EPOCH);
-            }
-        }
-        c.set_secure(a.secure);
-        c.set_http_only(true);
-        c.set_same_site(match a.same_site {
-            SameSite::Strict => cookie::SameSite::Strict,
-            SameSite::Lax => cookie::SameSite::Lax,
-            SameSite::None => cookie::SameSite::None,
-        });
-        if a.partitioned {
-            c.set_partitioned(true);
-        }
-        c
+        rendered(&self.name, &self.value, self.lifespan, &self.attributes).into_owned()
     }
 }
 
@@ -204,77 +173,49 @@ impl fmt::Debug for SetCookie {
     }
 }
 
-fn render(name: &str, value: &str, lifespan: Lifespan, a: &Attributes) -> String {
-    use fmt::Write as _;
-    let mut out = String::with_capacity(name.len() + value.len() + 128);
-    // Writing to a String cannot fail; the results are ignored for that
-    // reason.
-    let _ = write!(out, "{name}={value}; Path={}", a.path);
+/// The cookie the crate sends, borrowing its parts. Expires is left out
+/// when its UTC year has other than four digits (RFC 6265bis §4.1.1 asks
+/// for a four-digit year; Max-Age still applies).
+fn rendered<'a>(
+    name: &'a str,
+    value: &'a str,
+    lifespan: Lifespan,
+    a: &'a Attributes,
+) -> cookie::Cookie<'a> {
+    let mut c = cookie::Cookie::new(name, value);
+    c.set_path(&*a.path);
     if let Some(domain) = &a.domain {
-        let _ = write!(out, "; Domain={domain}");
+        c.set_domain(&**domain);
     }
     match lifespan {
         Lifespan::BrowserSession => {}
         Lifespan::For { secs, at } => {
-            let _ = write!(out, "; Max-Age={secs}");
-            if let Some(date) = imf_fixdate(at) {
-                let _ = write!(out, "; Expires={date}");
+            c.set_max_age(Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX)));
+            if four_digit_year(at) {
+                c.set_expires(at);
             }
         }
         Lifespan::Removal => {
-            let _ = write!(out, "; Max-Age=0; Expires={EPOCH_IMF_FIXDATE}");
+            c.set_max_age(Duration::ZERO);
+            c.set_expires(OffsetDateTime::UNIX_EPOCH);
         }
     }
-    if a.secure {
-        out.push_str("; Secure");
-    }
-    out.push_str("; HttpOnly");
-    let _ = write!(out, "; SameSite={}", a.same_site.as_str());
+    c.set_secure(a.secure);
+    c.set_http_only(true);
+    c.set_same_site(match a.same_site {
+        SameSite::Strict => cookie::SameSite::Strict,
+        SameSite::Lax => cookie::SameSite::Lax,
+        SameSite::None => cookie::SameSite::None,
+    });
     if a.partitioned {
-        out.push_str("; Partitioned");
+        c.set_partitioned(true);
     }
-    out
+    c
 }
 
-/// `at` as an IMF-fixdate (RFC 9110 §5.6.7), e.g. `Sun, 06 Nov 1994
-/// 08:49:37 GMT`, or `None` if its UTC year has other than four digits
-/// (RFC 6265bis §4.1.1 asks for a four-digit year; Max-Age still applies).
-pub(crate) fn imf_fixdate(at: OffsetDateTime) -> Option<String> {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    if !(1000..=9999).contains(&at.year()) {
-        return None;
-    }
-    let day = match at.weekday() {
-        Weekday::Monday => "Mon",
-        Weekday::Tuesday => "Tue",
-        Weekday::Wednesday => "Wed",
-        Weekday::Thursday => "Thu",
-        Weekday::Friday => "Fri",
-        Weekday::Saturday => "Sat",
-        Weekday::Sunday => "Sun",
-    };
-    let month = match at.month() {
-        Month::January => "Jan",
-        Month::February => "Feb",
-        Month::March => "Mar",
-        Month::April => "Apr",
-        Month::May => "May",
-        Month::June => "Jun",
-        Month::July => "Jul",
-        Month::August => "Aug",
-        Month::September => "Sep",
-        Month::October => "Oct",
-        Month::November => "Nov",
-        Month::December => "Dec",
-    };
-    Some(format!(
-        "{day}, {:02} {month} {:04} {:02}:{:02}:{:02} GMT",
-        at.day(),
-        at.year(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    ))
+/// Whether `at`'s UTC year has four digits, as an Expires date needs.
+fn four_digit_year(at: OffsetDateTime) -> bool {
+    (1000..=9999).contains(&at.to_offset(time::UtcOffset::UTC).year())
 }
 
 #[cfg(test)]
@@ -285,19 +226,33 @@ mod tests {
         OffsetDateTime::from_unix_timestamp(unix).unwrap()
     }
 
+    fn header_for(at: OffsetDateTime) -> String {
+        let attributes = Arc::new(Attributes {
+            path: "/".into(),
+            domain: None,
+            secure: true,
+            same_site: SameSite::Lax,
+            partitioned: false,
+        });
+        let lifespan = Lifespan::For { secs: 60, at };
+        SetCookie::new("n".into(), "v".into(), lifespan, attributes).into_header_value()
+    }
+
+    /// Expires in IMF-fixdate (RFC 9110 §5.6.7, its example date), in UTC
+    /// whatever the offset, and left out where the year is not four digits.
     #[test]
-    fn imf_fixdate_matches_rfc_9110_examples() {
-        assert_eq!(
-            imf_fixdate(at(784_111_777)).unwrap(),
-            "Sun, 06 Nov 1994 08:49:37 GMT"
-        );
-        assert_eq!(imf_fixdate(at(0)).unwrap(), EPOCH_IMF_FIXDATE);
+    fn expires_is_an_imf_fixdate_or_absent() {
+        let example = "n=v; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=60; \
+                       Expires=Sun, 06 Nov 1994 08:49:37 GMT";
+        assert_eq!(header_for(at(784_111_777)), example);
         let offset = at(784_111_777).to_offset(time::UtcOffset::from_hms(5, 30, 0).unwrap());
-        assert_eq!(
-            imf_fixdate(offset).unwrap(),
-            "Sun, 06 Nov 1994 08:49:37 GMT"
+        assert_eq!(header_for(offset), example);
+        assert!(header_for(at(0)).ends_with("; Expires=Thu, 01 Jan 1970 00:00:00 GMT"));
+        let early = header_for(at(-62_000_000_000));
+        assert!(
+            early.ends_with("; Max-Age=60") && !early.contains("Expires"),
+            "{early}"
         );
-        assert_eq!(imf_fixdate(at(-62_000_000_000)), None);
     }
 
     #[test]

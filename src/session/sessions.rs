@@ -65,7 +65,7 @@ use crate::session::read::{ReadOutcome, rank, used_names};
 /// let meta = cookies.codec().new_session(Some("user-42"))?;
 /// let set = cookies.seal(&meta, &"cart: 3 items".to_owned(), &login.carried)?;
 /// assert_eq!(set.len(), 1);
-/// assert!(set[0].header_value().ends_with("; Path=/; Secure; HttpOnly; SameSite=Lax"));
+/// assert!(set[0].header_value().ends_with("; HttpOnly; SameSite=Lax; Secure; Path=/"));
 ///
 /// // Next request: the browser sends the cookie back.
 /// let header = format!("theme=dark; {}={}", set[0].name(), set[0].value());
@@ -120,13 +120,15 @@ impl Sessions {
     /// every one: HTTP/2 and HTTP/3 send one per cookie). Never fails and
     /// never panics: any problem reads as "no session".
     ///
-    /// Parsing is lenient (RFC 6265bis §5.8.1): each header value is split
-    /// on `;`, spaces and tabs around names and values are trimmed, and a
-    /// name ends at the first `=`. Names are compared exactly
-    /// (case-sensitive); values are taken as sent (no unquoting, no
-    /// percent-decoding). The scan allocates nothing per pair, and a value
-    /// longer than a browser could have stored under its name is skipped
-    /// before any decoding.
+    /// Parsing is lenient (RFC 6265bis §5.8.1) and done by the `cookie`
+    /// crate (`Cookie::split_parse`): each header value is split on `;`,
+    /// whitespace around names and values is trimmed, a name ends at the
+    /// first `=`, and a pair without `=` or with an empty name is skipped.
+    /// Names are compared exactly (case-sensitive); values are taken as
+    /// sent (no unquoting, no percent-decoding). The scan borrows the
+    /// header and allocates nothing per pair, and a value longer than a
+    /// browser could have stored under its name is skipped before any
+    /// decoding.
     ///
     /// Candidates, each opened with [`SessionCodec::open`]:
     ///
