@@ -149,3 +149,34 @@ async fn the_apps_own_cache_control_is_kept() {
     assert_eq!(b.get(&server, "/").await.status, 200);
     assert_eq!(b.cookie_names(&server), [conformance::NAME]);
 }
+
+/// `Option<Session<T>>`: `None` without a session, `Some` once there is one;
+/// without the layer it is still the setup error, not `None`.
+#[tokio::test]
+async fn an_optional_session_is_none_until_there_is_one() {
+    async fn peek(session: Option<Session<u32>>) -> String {
+        session.map_or("none".into(), |s| format!("{:?}", s.get()))
+    }
+    async fn start(session: Session<u32>) -> &'static str {
+        session.insert(5);
+        "started"
+    }
+    let app = Router::new()
+        .route("/peek", get(peek))
+        .route("/start", get(start))
+        .layer(demo_cookies().layer::<u32>());
+    let server = serve(app).await;
+    let b = Browser::new();
+    assert_eq!(b.get(&server, "/peek").await.body, "none");
+    assert_eq!(b.get(&server, "/start").await.body, "started");
+    assert_eq!(b.get(&server, "/peek").await.body, "Some(5)");
+
+    let bare = serve(Router::new().route("/peek", get(peek))).await;
+    let reply = Browser::new().get(&bare, "/peek").await;
+    assert_eq!(reply.status, 500);
+    assert!(
+        reply.body.contains("needs the session layer"),
+        "{}",
+        reply.body
+    );
+}

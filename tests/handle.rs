@@ -202,3 +202,61 @@ fn a_token_handed_out_before_any_data_verifies_on_the_next_request() {
     let strict = cookies.open::<User>([third_header.as_str()]);
     assert_eq!(strict.refusal, Some(ErrorKind::PayloadMismatch));
 }
+
+/// "Remember me" per sign-in: the handle's choice overrides the policy for
+/// the cookies this response writes; the next renewal writes the policy's
+/// persistence again unless the handler chooses again (documented).
+#[test]
+fn persistence_is_chosen_per_response() {
+    let (cookies, clock) = setup(1);
+    let mut jar = Vec::new();
+    let h = Session::<u32>::load(&cookies, []);
+    h.insert(1);
+    h.set_persistence(sealed_session::Persistence::UntilExpiry);
+    let set = h.finish().unwrap();
+    assert_eq!(set[0].max_age(), Some(12 * 3600), "persistent this time");
+    let header = apply(&mut jar, &set);
+
+    // A request that only reads writes nothing, so the browser keeps it.
+    let h = Session::<u32>::load(&cookies, [header.as_str()]);
+    assert!(h.finish().unwrap().is_empty());
+
+    // The renewal after 5 minutes writes the policy's default again...
+    clock.advance(Duration::minutes(6));
+    let h = Session::<u32>::load(&cookies, [header.as_str()]);
+    assert_eq!(h.finish().unwrap()[0].max_age(), None);
+    // ...unless the handler chooses again.
+    let h = Session::<u32>::load(&cookies, [header.as_str()]);
+    h.set_persistence(sealed_session::Persistence::UntilExpiry);
+    let max_age = h.finish().unwrap()[0].max_age().unwrap();
+    assert!(max_age < 12 * 3600 && max_age > 11 * 3600, "{max_age}");
+}
+
+/// A revoked session's id reaches the handler, so it can end it elsewhere.
+#[test]
+fn the_refused_session_id_is_on_the_handle() {
+    let revocation = Arc::new(sealed_session::MemoryRevocation::new(16));
+    let clock = ManualClock::at_unix(1_764_000_000);
+    let cookies = Sessions::builder(Keyring::generate(KeyId(1)).unwrap())
+        .clock(Arc::new(clock.clone()))
+        .revocation(revocation.clone())
+        .build()
+        .unwrap();
+    let h = Session::<u32>::load(&cookies, []);
+    h.insert(7);
+    let header = apply(&mut Vec::new(), &h.finish().unwrap());
+    let id = Session::<u32>::load(&cookies, [header.as_str()])
+        .meta()
+        .unwrap()
+        .id();
+    let now = sealed_session::Clock::now(&clock);
+    revocation
+        .revoke_session(&id, now + Duration::hours(12), now)
+        .unwrap();
+    let h = Session::<u32>::load(&cookies, [header.as_str()]);
+    assert_eq!(h.refusal(), Some(ErrorKind::Revoked));
+    assert_eq!(h.refused_session_id(), Some(id));
+    assert_eq!(h.get(), None);
+    let fresh = Session::<u32>::load(&cookies, []);
+    assert_eq!(fresh.refused_session_id(), None);
+}
