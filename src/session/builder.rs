@@ -123,3 +123,60 @@ impl fmt::Debug for SessionsBuilder {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use time::Duration;
+
+    use super::*;
+    use crate::keys::key::KeyId;
+
+    fn builder() -> SessionsBuilder {
+        Sessions::builder(Keyring::generate(KeyId(1)).unwrap())
+    }
+
+    #[test]
+    fn a_contradicting_pair_is_refused_naming_both_settings() {
+        let mut lifetime = Lifetime::default();
+        lifetime.absolute = Duration::days(800);
+        lifetime.idle = Duration::days(401);
+        let persistent = CookiePolicy::builder()
+            .persistence(Persistence::UntilExpiry)
+            .build()
+            .unwrap();
+        let err = builder()
+            .cookie(persistent.clone())
+            .lifetime(lifetime)
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("Persistence::UntilExpiry") && err.contains("Lifetime::idle"),
+            "{err}"
+        );
+        // Each setting alone is fine.
+        assert!(builder().lifetime(lifetime).build().is_ok());
+        lifetime.idle = Duration::days(400);
+        assert!(
+            builder()
+                .cookie(persistent)
+                .lifetime(lifetime)
+                .build()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_cookie_name_and_budget_come_from_the_policy_alone() {
+        let policy = CookiePolicy::builder()
+            .name("__Host-cart")
+            .chunked(3)
+            .build()
+            .unwrap();
+        let sessions = builder().cookie(policy.clone()).build().unwrap();
+        assert_eq!(sessions.codec().cookie_name(), "__Host-cart");
+        assert_eq!(sessions.codec().max_value_len(), policy.max_value_len());
+        let err = builder().purpose("").build().unwrap_err().to_string();
+        assert!(err.starts_with("invalid configuration"), "{err}");
+    }
+}
