@@ -137,9 +137,11 @@ mod tests {
 
     #[test]
     fn a_contradicting_pair_is_refused_naming_both_settings() {
-        let mut lifetime = Lifetime::default();
-        lifetime.absolute = Duration::days(800);
-        lifetime.idle = Duration::days(401);
+        let mut lifetime = Lifetime {
+            absolute: Duration::days(800),
+            idle: Duration::days(401),
+            ..Lifetime::default()
+        };
         let persistent = CookiePolicy::builder()
             .persistence(Persistence::UntilExpiry)
             .build()
