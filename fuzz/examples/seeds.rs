@@ -60,7 +60,7 @@ fn custom(name: &str, purpose: &str) -> Made {
             i64::try_from(NOW).unwrap_or(0),
         )))
         .build()
-        .map_err(|_| sealed_session::Error::from(sealed_session::ErrorKind::NotConfigured))?
+        .unwrap_or_else(|e| panic!("fixed configuration: {e}"))
         .seal(&data())
 }
 
