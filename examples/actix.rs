@@ -182,30 +182,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, cookies: &Sessions) {
     cfg.app_data(web::Data::new(Persistent(persistent)))
         .route("/", web::get().to(index))
         .route("/api/session", web::get().to(api_session))
-        // Every POST needs the session's token; a first sign-in may come
-        // before any session exists.
-        .service(
-            web::resource("/login")
-                .wrap(
-                    cookies
-                        .csrf_middleware::<DemoSession>()
-                        .allow_without_session(),
-                )
-                .route(web::post().to(login)),
-        )
-        .service(
-            web::resource("/logout")
-                .wrap(cookies.csrf_middleware::<DemoSession>())
-                .route(web::post().to(logout)),
-        )
-        .service(
-            web::resource("/grow")
-                .wrap(cookies.csrf_middleware::<DemoSession>())
-                .route(web::post().to(grow)),
-        );
+        .route("/login", web::post().to(login))
+        .route("/logout", web::post().to(logout))
+        .route("/grow", web::post().to(grow));
 }
 
-/// The whole demo app: the session middleware around [`configure`].
+/// The whole demo app: the CSRF and session middleware around
+/// [`configure`]. Every POST is checked for a cross-site origin and needs
+/// the session's token, sign-in included (login CSRF): the page that shows
+/// the form started the session its token belongs to.
 pub fn app(
     cookies: Sessions,
 ) -> App<
@@ -218,6 +203,7 @@ pub fn app(
     >,
 > {
     App::new()
+        .wrap(cookies.csrf_middleware::<DemoSession>())
         .wrap(cookies.middleware::<DemoSession>())
         .configure(|cfg| configure(cfg, &cookies))
 }

@@ -37,15 +37,13 @@ pub fn app(cookies: Sessions) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/api/session", get(api_session))
+        .route("/login", post(login))
         .route("/logout", post(logout))
         .route("/grow", post(grow))
-        // Every POST above needs the session's token.
-        .route_layer(cookies.csrf::<DemoSession>())
-        // A first login may come before any session exists.
-        .route(
-            "/login",
-            post(login).layer(cookies.csrf::<DemoSession>().allow_without_session()),
-        )
+        // Every POST is checked for a cross-site origin and needs the
+        // session's token, sign-in included (login CSRF): the page that
+        // shows the form started the session its token belongs to.
+        .layer(cookies.csrf::<DemoSession>())
         .layer(cookies.layer::<DemoSession>())
         .with_state(cookies)
 }

@@ -19,7 +19,7 @@ pub use crate::cookie::policy::CookiePolicy;
 pub use crate::cookie::policy_builder::CookiePolicyBuilder;
 pub use crate::cookie::request::{CarriedCookies, MAX_CANDIDATES_PER_NAME};
 pub use crate::cookie::set_cookie::SetCookie;
-pub use crate::csrf::{CSRF_FIELD, CSRF_HEADER, CSRF_TOKEN_LEN, MAX_FORM_BYTES};
+pub use crate::csrf::{CSRF_FIELD, CSRF_HEADER, CSRF_TOKEN_LEN, CrossOrigin, MAX_FORM_BYTES};
 pub use crate::error::{ConfigError, Error, ErrorKind, Result};
 pub use crate::freshness::clock::{Clock, ManualClock, SystemClock};
 pub use crate::freshness::lifetime::Lifetime;

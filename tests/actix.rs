@@ -709,11 +709,20 @@ async fn csrf_missing_foreign_and_header_tokens() {
         .unwrap();
     assert_see_other(&r);
 
-    // No session at all: sign-in needs no token; other POSTs are refused.
+    // No session at all: every POST is refused, sign-in included (login
+    // CSRF); the page's token signs in.
     let (fresh, _) = browser();
     let r = post(&fresh, grow, &[("bytes", "10")]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = post(&fresh, format!("{base}/login"), &[("user", "ada")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let token = csrf(&api(&fresh, &base).await.0);
+    let r = post(
+        &fresh,
+        format!("{base}/login"),
+        &[("user", "ada"), ("csrf", &token)],
+    )
+    .await;
     assert_see_other(&r);
     assert_eq!(api(&fresh, &base).await.0["user"], "ada");
     server.stop().await;

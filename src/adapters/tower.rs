@@ -98,6 +98,7 @@ macro_rules! wrapping_layer {
         }
     };
 }
+#[cfg(feature = "axum")]
 pub(crate) use wrapping_layer;
 
 wrapping_layer!(SessionLayer);

@@ -49,39 +49,60 @@ fn is_form(content_type: Option<&[u8]>) -> bool {
 }
 
 impl<T> Session<T> {
-    /// The first step of the check: safe methods pass; a request with no
-    /// session passes only under `allow_without_session`; the
-    /// [`CSRF_HEADER`] is tried first; then a form body, if it is one.
-    pub(crate) fn csrf_step(
+    /// The first step of the check: safe methods pass; every other request
+    /// must pass the [cross-origin check](crate::CrossOrigin), session or
+    /// not; then a request with no session passes only under
+    /// `allow_without_session`; the [`CSRF_HEADER`] is tried first; then a
+    /// form body, if it is one. `header` looks a request header up by its
+    /// lowercase name.
+    pub(crate) fn csrf_step<'a>(
         &self,
         method: &str,
-        header_token: Option<&[u8]>,
-        content_type: Option<&[u8]>,
+        header: impl Fn(&str) -> Option<&'a [u8]>,
         allow_without_session: bool,
     ) -> CsrfStep {
-        if is_safe_method(method) || (allow_without_session && self.meta().is_none()) {
+        if is_safe_method(method) {
             return CsrfStep::Allow;
         }
-        if let Some(token) = header_token {
-            let ok = core::str::from_utf8(token).is_ok_and(|t| self.verify_csrf(t));
-            return if ok {
-                CsrfStep::Allow
-            } else {
-                CsrfStep::Refuse
-            };
+        if let Err(refusal) = self.sessions().cross_origin().check(method, &header) {
+            log_refusal(refusal.as_str());
+            return CsrfStep::Refuse;
         }
-        if is_form(content_type) {
+        if allow_without_session && self.meta().is_none() {
+            return CsrfStep::Allow;
+        }
+        let refuse = || {
+            log_refusal("csrf_token");
+            CsrfStep::Refuse
+        };
+        if let Some(token) = header(CSRF_HEADER) {
+            let ok = core::str::from_utf8(token).is_ok_and(|t| self.verify_csrf(t));
+            return if ok { CsrfStep::Allow } else { refuse() };
+        }
+        if is_form(header("content-type")) {
             CsrfStep::ReadForm
         } else {
-            CsrfStep::Refuse
+            refuse()
         }
     }
 
     /// Whether the first [`CSRF_FIELD`] of an urlencoded `body`, decoded,
     /// is the session's token.
     pub(crate) fn csrf_form_verifies(&self, body: &[u8]) -> bool {
-        form_field(body, CSRF_FIELD).is_some_and(|token| self.verify_csrf(&token))
+        let ok = form_field(body, CSRF_FIELD).is_some_and(|token| self.verify_csrf(&token));
+        if !ok {
+            log_refusal("csrf_token");
+        }
+        ok
     }
+}
+
+/// One event per refused unsafe request: why (`sec_fetch_site`,
+/// `origin_mismatch` or `csrf_token`), nothing from the request.
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+fn log_refusal(reason: &'static str) {
+    #[cfg(feature = "tracing")]
+    tracing::info!(reason, "sealed_session: unsafe request refused with 403");
 }
 
 /// The first value of `name` in an urlencoded body, percent- and

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::codec::SessionCodecBuilder;
 use crate::cookie::attributes::{MAX_COOKIE_AGE_SECS, Persistence};
 use crate::cookie::policy::CookiePolicy;
+use crate::csrf::origin::CrossOrigin;
 use crate::error::ConfigError;
 use crate::freshness::clock::Clock;
 use crate::freshness::lifetime::Lifetime;
@@ -35,6 +36,7 @@ use crate::session::sessions::Sessions;
 pub struct SessionsBuilder {
     codec: SessionCodecBuilder,
     policy: CookiePolicy,
+    cross_origin: CrossOrigin,
 }
 
 impl SessionsBuilder {
@@ -42,6 +44,7 @@ impl SessionsBuilder {
         Self {
             codec: crate::codec::SessionCodec::builder(keyring),
             policy: CookiePolicy::default(),
+            cross_origin: CrossOrigin::default(),
         }
     }
 
@@ -50,6 +53,14 @@ impl SessionsBuilder {
     /// Secure, HttpOnly, SameSite=Lax, one cookie, browser session).
     pub fn cookie(mut self, policy: CookiePolicy) -> Self {
         self.policy = policy;
+        self
+    }
+
+    /// How the CSRF layers tell a cross-site request from the app's own
+    /// (trusted origins, a proxy's forwarded host). Default
+    /// [`CrossOrigin::new`]: `Sec-Fetch-Site`, then `Origin` against `Host`.
+    pub fn cross_origin(mut self, cross_origin: CrossOrigin) -> Self {
+        self.cross_origin = cross_origin;
         self
     }
 
@@ -111,7 +122,7 @@ impl SessionsBuilder {
             .cookie_name(self.policy.name())
             .max_value_len(self.policy.max_value_len())
             .build()?;
-        Ok(Sessions::from_parts(codec, self.policy))
+        Ok(Sessions::from_parts(codec, self.policy, self.cross_origin))
     }
 }
 
@@ -120,6 +131,7 @@ impl fmt::Debug for SessionsBuilder {
         f.debug_struct("SessionsBuilder")
             .field("codec", &self.codec)
             .field("policy", &self.policy)
+            .field("cross_origin", &self.cross_origin)
             .finish()
     }
 }

@@ -15,6 +15,7 @@ use crate::cookie::chunks::{self, Layout};
 use crate::cookie::policy::CookiePolicy;
 use crate::cookie::request::{Candidates, CarriedCookies};
 use crate::cookie::set_cookie::{Lifespan, SetCookie};
+use crate::csrf::origin::CrossOrigin;
 use crate::error::{Error, ErrorKind, Result};
 use crate::freshness::clock::from_unix_seconds;
 use crate::keys::key::KeyId;
@@ -86,6 +87,7 @@ pub struct Sessions {
 struct Inner {
     codec: SessionCodec,
     policy: CookiePolicy,
+    cross_origin: CrossOrigin,
 }
 
 impl Sessions {
@@ -97,10 +99,23 @@ impl Sessions {
         SessionsBuilder::new(keyring)
     }
 
-    pub(crate) fn from_parts(codec: SessionCodec, policy: CookiePolicy) -> Self {
+    pub(crate) fn from_parts(
+        codec: SessionCodec,
+        policy: CookiePolicy,
+        cross_origin: CrossOrigin,
+    ) -> Self {
         Self {
-            inner: Arc::new(Inner { codec, policy }),
+            inner: Arc::new(Inner {
+                codec,
+                policy,
+                cross_origin,
+            }),
         }
+    }
+
+    /// The cross-origin check the CSRF layers apply.
+    pub fn cross_origin(&self) -> &CrossOrigin {
+        &self.inner.cross_origin
     }
 
     /// The codec, for [`SessionCodec::new_session`],
@@ -368,6 +383,7 @@ impl fmt::Debug for Sessions {
         f.debug_struct("Sessions")
             .field("codec", &self.inner.codec)
             .field("policy", &self.inner.policy)
+            .field("cross_origin", &self.inner.cross_origin)
             .finish()
     }
 }

@@ -99,6 +99,9 @@ macro_rules! conformance_suite {
         $(#[$attr])* async fn csrf_refuses_missing_and_foreign_tokens() {
             conformance::csrf_check::<$harness>().await;
         }
+        $(#[$attr])* async fn cross_site_posts_change_nothing() {
+            conformance::cross_site_posts::<$harness>().await;
+        }
         $(#[$attr])* async fn chunked_session_round_trips_and_shrinks() {
             conformance::chunks::<$harness>().await;
         }
@@ -317,6 +320,24 @@ impl Browser {
             .post(format!("{}{path}", server.base))
             .header("x-csrf-token", token)
             .form(form);
+        Reply::read(r.send().await.unwrap()).await
+    }
+
+    /// `POST` a form with extra request headers (`Origin`, `Sec-Fetch-Site`).
+    pub async fn post_with_headers(
+        &self,
+        server: &Server,
+        path: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, String)],
+    ) -> Reply {
+        let mut r = self
+            .client
+            .post(format!("{}{path}", server.base))
+            .form(form);
+        for (name, value) in headers {
+            r = r.header(*name, value.as_str());
+        }
         Reply::read(r.send().await.unwrap()).await
     }
 
@@ -682,19 +703,32 @@ pub async fn regenerate_and_logout<H: Harness>() {
 
 /// The CSRF check: a missing, foreign or garbage token gets a 403 and
 /// changes nothing; the session's own token works as a form field or
-/// header; a first login without any session needs none.
+/// header. Sign-in needs one too (login CSRF), and the first visit's page
+/// gives it.
 pub async fn csrf_check<H: Harness>() {
     let clock = clock();
     let (server, _) = start::<H>(&clock).await;
     let b = Browser::new();
 
-    // No session at all.
+    // No session at all: every POST is refused, sign-in included.
     assert_eq!(
         b.post(&server, "/grow", &[("bytes", "1")]).await.status,
         403
     );
     assert_eq!(b.post(&server, "/logout", &[]).await.status, 403);
     let reply = b.post(&server, "/login", &[("user", "eve")]).await;
+    assert_eq!(reply.status, 403, "a sign-in without a token");
+    assert!(reply.set_cookies.is_empty());
+    assert!(b.cookie_names(&server).is_empty());
+    // The first visit's page starts a session; its token signs in.
+    let first = b.session(&server).await;
+    let reply = b
+        .post(
+            &server,
+            "/login",
+            &[("user", "eve"), ("csrf", &csrf(&first))],
+        )
+        .await;
     reply.assert_see_other();
     let eve = b.session(&server).await;
     assert_eq!(eve["user"], "eve");
@@ -739,6 +773,85 @@ pub async fn csrf_check<H: Harness>() {
         .await
         .assert_see_other();
     assert_eq!(b.session(&server).await["filler_bytes"], 9);
+}
+
+/// Cross-site form posts (what a page on another site can make a browser
+/// send) to sign-in, sign-out and a state change, with and without a
+/// session: refused with a bare 403 before the token is looked at, and the
+/// visitor's session unchanged. Same-origin posts and non-browser clients
+/// still reach the token check. The request's host is the test server's.
+pub async fn cross_site_posts<H: Harness>() {
+    let clock = clock();
+    let (server, _) = start::<H>(&clock).await;
+    let own_origin = server.base.clone();
+    let foreign = "http://evil.example";
+    let refused: Vec<Vec<(&str, String)>> = vec![
+        vec![("sec-fetch-site", "cross-site".into())],
+        vec![("sec-fetch-site", "same-site".into())],
+        vec![
+            ("sec-fetch-site", "cross-site".into()),
+            ("origin", own_origin.clone()),
+        ],
+        vec![
+            ("sec-fetch-site", "same-site".into()),
+            ("origin", foreign.into()),
+        ],
+        vec![("origin", foreign.into())],
+        vec![("origin", "null".into())],
+    ];
+    let passed: Vec<Vec<(&str, String)>> = vec![
+        vec![
+            ("sec-fetch-site", "same-origin".into()),
+            ("origin", own_origin.clone()),
+        ],
+        vec![("sec-fetch-site", "none".into())],
+        vec![("origin", own_origin.clone())],
+        vec![],
+    ];
+    for signed_in in [false, true] {
+        let b = Browser::new();
+        let before = if signed_in {
+            b.login(&server, "ada").await
+        } else {
+            b.session(&server).await
+        };
+        let token = csrf(&before);
+        let cookies = b.cookies(&server);
+        for headers in &refused {
+            for (path, form) in [
+                ("/login", vec![("user", "mallory")]),
+                ("/logout", vec![]),
+                ("/grow", vec![("bytes", "9")]),
+            ] {
+                let mut form = form.clone();
+                // Even the right token does not help a cross-site request
+                // (an attacker never has it; the check comes first).
+                form.push(("csrf", token.as_str()));
+                let reply = b.post_with_headers(&server, path, &form, headers).await;
+                let what = format!("{path} {headers:?} signed in: {signed_in}");
+                assert_eq!(reply.status, 403, "{what}");
+                assert!(reply.body.is_empty(), "no detail in the body: {what}");
+                assert!(reply.set_cookies.is_empty(), "nothing set: {what}");
+                assert_eq!(b.cookies(&server), cookies, "{what}");
+            }
+        }
+        let after = b.session(&server).await;
+        assert_eq!(id(&after), id(&before));
+        assert_eq!(after["user"], before["user"]);
+        assert_eq!(after["filler_bytes"], 0);
+        for headers in &passed {
+            // These reach the token check: refused without a token...
+            let reply = b
+                .post_with_headers(&server, "/grow", &[("bytes", "3")], headers)
+                .await;
+            assert_eq!(reply.status, 403, "{headers:?} without a token");
+            // ...and served with it.
+            let form = [("bytes", "3"), ("csrf", token.as_str())];
+            let reply = b.post_with_headers(&server, "/grow", &form, headers).await;
+            reply.assert_see_other();
+        }
+        assert_eq!(b.session(&server).await["filler_bytes"], 3);
+    }
 }
 
 /// A session big enough to chunk survives round trips; shrinking it

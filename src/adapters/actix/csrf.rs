@@ -5,13 +5,13 @@ use std::rc::Rc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderValue;
 use actix_web::{FromRequest, HttpMessage, HttpResponse, web};
 
 use super::extract::MissingMiddleware;
+use crate::csrf::MAX_FORM_BYTES;
 use crate::csrf::check::CsrfStep;
-use crate::csrf::{CSRF_HEADER, MAX_FORM_BYTES};
 use crate::session::handle::Session;
 
 pub(super) async fn csrf<S, B, T>(
@@ -27,14 +27,8 @@ where
     let Some(session) = req.extensions().get::<Session<T>>().cloned() else {
         return Err(MissingMiddleware(core::any::type_name::<T>()).into());
     };
-    let header = |name| req.headers().get(name).map(HeaderValue::as_bytes);
-    let method: &Method = req.method();
-    let step = session.csrf_step(
-        method.as_str(),
-        header(CSRF_HEADER),
-        header(header::CONTENT_TYPE.as_str()),
-        allow,
-    );
+    let header = |name: &str| req.headers().get(name).map(HeaderValue::as_bytes);
+    let step = session.csrf_step(req.method().as_str(), header, allow);
     let req = match step {
         CsrfStep::Allow => req,
         CsrfStep::Refuse => {

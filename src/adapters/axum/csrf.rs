@@ -8,7 +8,7 @@ use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use ::http::{HeaderValue, StatusCode, header};
+use ::http::{HeaderValue, StatusCode};
 use axum_core::body::Body;
 use axum_core::extract::{FromRequest, Request};
 use axum_core::response::{IntoResponse, Response};
@@ -18,7 +18,6 @@ use tower_service::Service;
 
 use super::MissingSessionLayer;
 use crate::adapters::tower::Wrapped;
-use crate::csrf::CSRF_HEADER;
 use crate::csrf::check::CsrfStep;
 use crate::session::handle::Session;
 use crate::session::sessions::Sessions;
@@ -27,7 +26,7 @@ impl Sessions {
     /// The CSRF layer: refuses, with a bare `403 Forbidden` before the
     /// handler runs, requests with unsafe methods (anything but GET, HEAD
     /// and OPTIONS) that do not carry the session's CSRF token in the
-    /// [`CSRF_HEADER`] header or the [`CSRF_FIELD`](crate::CSRF_FIELD)
+    /// [`CSRF_HEADER`](crate::CSRF_HEADER) header or the [`CSRF_FIELD`](crate::CSRF_FIELD)
     /// field of an urlencoded form (read within axum's body limit, then
     /// handed on unchanged). Put it inside [`Sessions::layer`](crate::Sessions::layer) (add it
     /// first). The token is [`Session::csrf_token`](crate::Session::csrf_token); the comparison is
@@ -131,12 +130,8 @@ where
                 return Ok(MissingSessionLayer::of::<T>().into_response());
             };
             let headers = request.headers();
-            let step = session.csrf_step(
-                request.method().as_str(),
-                headers.get(CSRF_HEADER).map(HeaderValue::as_bytes),
-                headers.get(header::CONTENT_TYPE).map(HeaderValue::as_bytes),
-                allow,
-            );
+            let header = |name: &str| headers.get(name).map(HeaderValue::as_bytes);
+            let step = session.csrf_step(request.method().as_str(), header, allow);
             let request = match step {
                 CsrfStep::Allow => request,
                 CsrfStep::Refuse => return Ok(StatusCode::FORBIDDEN.into_response()),
