@@ -18,6 +18,8 @@ Standard library only. See tests/browser/README.md.
 """
 
 import argparse
+import http.server
+import threading
 import base64
 import json
 import os
@@ -513,6 +515,7 @@ class Ctx:
         self.net = None
         self.profile = None
         self.chromium_pid = None
+        self.demo_base = None
 
 
 def b64key():
@@ -623,6 +626,80 @@ def phase_sign_in(ctx, b):
     r.check("two more reloads keep the same session",
             s2["session_id"] == s1["session_id"] and s2["user"] == "ada" and s2["visits"] > s1["visits"],
             "id=%s user=%s visits %s -> %s" % (s2["session_id"], s2["user"], s1["visits"], s2["visits"]))
+
+
+def attacker_site(ctx):
+    """A page on another site (http://localhost is a different site from
+    http://127.0.0.1) that auto-submits a form to the demo: GET
+    /?action=PATH&field=value... answers the attacking page."""
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            action = q.pop("action", ["/login"])[0]
+            inputs = "".join('<input name="%s" value="%s">' % (k, v[0]) for k, v in q.items())
+            body = ('<!doctype html><title>win a prize</title>'
+                    '<form id="f" method="POST" action="%s%s">%s</form>'
+                    '<script>document.getElementById("f").submit()</script>'
+                    % (ctx.demo_base, action, inputs)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer((HOST, 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def phase_cross_site(ctx, b):
+    """Login CSRF and cross-site form posts: a page on another site makes
+    the browser post to sign-in, sign-out and a state change. Each is
+    refused with 403 and the visitor's session is left as it was: signed in
+    as ada, or without a session."""
+    r = ctx.report
+    r.section("cross-site forms from http://localhost (%s)" % b.base)
+    ctx.demo_base = b.base
+    server = attacker_site(ctx)
+    attacker = "http://localhost:%d/" % server.server_address[1]
+    try:
+        for signed_in in (True, False):
+            b.fresh()
+            if signed_in:
+                expect_303(r, "POST /login", b.action("/login", user="ada"))
+            else:
+                b.wd.cdp("Network.clearBrowserCookies")
+            before_jar = b.store()
+            who = "signed in" if signed_in else "no session"
+            for action, fields in (("/login", {"user": "mallory"}), ("/logout", {}),
+                                   ("/grow", {"bytes": "64"})):
+                b.net.drain()
+                query = urllib.parse.urlencode(dict(fields, action=action))
+                b.wd.navigate(attacker + "?" + query)
+                ex = b.net.wait("POST", action)
+                site = {k.lower(): v for k, v in ex.sent_headers.items()}.get("sec-fetch-site")
+                r.check("%s, cross-site POST %s is refused" % (who, action),
+                        ex.status == 403 and site == "cross-site",
+                        "%s; Sec-Fetch-Site: %s" % (ex.describe(), site), "403, cross-site")
+                r.check("%s, cross-site POST %s sets no cookie" % (who, action),
+                        not ex.set_cookies and b.store() == before_jar,
+                        "Set-Cookie %s; store %s" % ([n for n, _, _ in ex.set_cookies],
+                                                      names(b.store())))
+            b.load()
+            after = b.api()
+            if signed_in:
+                r.check("the victim is still ada with nothing grown",
+                        after["user"] == "ada" and after["filler_bytes"] == 0,
+                        "user=%s filler=%s" % (after["user"], after["filler_bytes"]))
+            else:
+                r.check("the visitor is not signed in as the attacker",
+                        after["signed_in"] is False and after["user"] is None,
+                        "signed_in=%s user=%s" % (after["signed_in"], after["user"]))
+    finally:
+        server.shutdown()
 
 
 def phase_attributes(ctx, b):
@@ -1013,6 +1090,7 @@ def main():
         run_phase(ctx, "sign out", phase_sign_out, b)
         run_phase(ctx, "chunks", phase_chunks, b)
         run_phase(ctx, "localhost", phase_localhost, b)
+        run_phase(ctx, "cross-site forms", phase_cross_site, b)
         demo.stop()
 
         for label, lifetime in (("500d", 500 * DAY), ("30d", 30 * DAY)):
