@@ -260,3 +260,21 @@ fn the_refused_session_id_is_on_the_handle() {
     let fresh = Session::<u32>::load(&cookies, []);
     assert_eq!(fresh.refused_session_id(), None);
 }
+
+/// A single-use value in the session cookie's place is no session, through
+/// the request-level API too (the adapters use it).
+#[test]
+fn a_single_use_value_is_no_session_cookie() {
+    let clock = ManualClock::at_unix(1_764_000_000);
+    let cookies = Sessions::builder(Keyring::generate(KeyId(1)).unwrap())
+        .clock(Arc::new(clock))
+        .replay_guard(Arc::new(sealed_session::MemoryReplayGuard::new(16)))
+        .build()
+        .unwrap();
+    let link = cookies.codec().seal_single_use(&7u32).unwrap();
+    let header = format!("{}={link}", cookies.policy().name());
+    let h = Session::<u32>::load(&cookies, [header.as_str()]);
+    assert_eq!(h.refusal(), Some(ErrorKind::WrongKind));
+    assert_eq!(h.get(), None);
+    assert!(h.finish().unwrap()[0].is_removal());
+}

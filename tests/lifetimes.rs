@@ -246,8 +246,11 @@ fn single_use_seals_open_once_within_their_window() {
     let c = b.replay_guard(guard).build().unwrap();
     let window = secs(c.lifetime().single_use_window);
     let state = c.seal_single_use("oauth-state-xyz").unwrap();
-    assert_eq!(c.open::<String>(&state).unwrap().reseal_due(), None);
-    let err = c.open::<String>(&state).unwrap_err();
+    assert_eq!(
+        c.open_single_use::<String>(&state).unwrap().reseal_due(),
+        None
+    );
+    let err = c.open_single_use::<String>(&state).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Replayed);
     // After the window: refused by age (even if never used).
     let unused = c.seal_single_use("other").unwrap();
@@ -255,10 +258,10 @@ fn single_use_seals_open_once_within_their_window() {
     let unused2 = c.seal_single_use("third").unwrap();
     clock.advance(Duration::seconds(1));
     assert_eq!(
-        c.open::<String>(&unused).unwrap_err().kind(),
+        c.open_single_use::<String>(&unused).unwrap_err().kind(),
         ErrorKind::Expired
     );
-    assert!(c.open::<String>(&unused2).is_ok());
+    assert!(c.open_single_use::<String>(&unused2).is_ok());
     // Without a guard, single-use seals cannot be made, and are refused on open.
     let (b, _) = setup();
     let no_guard = b.build().unwrap();
@@ -273,7 +276,7 @@ fn single_use_seals_open_once_within_their_window() {
         .unwrap();
     let v = c2.seal_single_use(&1u8).unwrap();
     assert_eq!(
-        no_guard.open::<u8>(&v).unwrap_err().kind(),
+        no_guard.open_single_use::<u8>(&v).unwrap_err().kind(),
         ErrorKind::Replayed
     );
 }
@@ -331,7 +334,7 @@ fn replay_guard_from_many_threads_accepts_each_single_use_value_once() {
             );
             std::thread::spawn(move || {
                 for v in values.iter() {
-                    match c.open::<u32>(v) {
+                    match c.open_single_use::<u32>(v) {
                         Ok(_) => accepted.fetch_add(1, Ordering::SeqCst),
                         Err(e) => {
                             assert_eq!(e.kind(), ErrorKind::Replayed);
@@ -359,14 +362,14 @@ fn a_full_guard_refuses_single_use_values_rather_than_forget() {
     let vs: Vec<String> = (0..3)
         .map(|i| c.seal_single_use(&(i as u8)).unwrap())
         .collect();
-    assert!(c.open::<u8>(&vs[0]).is_ok());
-    assert!(c.open::<u8>(&vs[1]).is_ok());
+    assert!(c.open_single_use::<u8>(&vs[0]).is_ok());
+    assert!(c.open_single_use::<u8>(&vs[1]).is_ok());
     assert_eq!(
-        c.open::<u8>(&vs[2]).unwrap_err().kind(),
+        c.open_single_use::<u8>(&vs[2]).unwrap_err().kind(),
         ErrorKind::StoreFull
     );
     assert_eq!(
-        c.open::<u8>(&vs[0]).unwrap_err().kind(),
+        c.open_single_use::<u8>(&vs[0]).unwrap_err().kind(),
         ErrorKind::Replayed
     );
 }
@@ -398,5 +401,37 @@ fn a_shortened_configured_lifetime_applies_to_existing_sessions() {
     assert_eq!(
         short.open::<u8>(&value).unwrap_err().kind(),
         ErrorKind::Expired
+    );
+}
+
+/// The attack of the security issue: an app keeps an unverified e-mail
+/// address in the session and mails `seal_single_use(&email)` as a
+/// verification link. A user who hands in their own session cookie value as
+/// the link token must not get the address marked verified. 0.1 opened it.
+#[test]
+fn a_session_cookie_is_no_single_use_token_and_back() {
+    let (b, _) = setup();
+    let c = b
+        .replay_guard(Arc::new(MemoryReplayGuard::new(16)))
+        .build()
+        .unwrap();
+    let unverified = "mallory@example.com".to_owned();
+    let own_cookie = c.seal(&unverified).unwrap();
+    let err = c.open_single_use::<String>(&own_cookie).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WrongKind);
+    assert!(err.kind().is_refusal());
+
+    // The other direction: a link token is no session.
+    let link = c.seal_single_use(&unverified).unwrap();
+    assert_eq!(
+        c.open::<String>(&link).unwrap_err().kind(),
+        ErrorKind::WrongKind
+    );
+    assert_eq!(c.open_raw(&link).unwrap_err().kind(), ErrorKind::WrongKind);
+    // Refusing the wrong kind does not consume the token.
+    assert_eq!(c.open_single_use::<String>(&link).unwrap().data, unverified);
+    assert_eq!(
+        c.open_single_use::<String>(&link).unwrap_err().kind(),
+        ErrorKind::Replayed
     );
 }

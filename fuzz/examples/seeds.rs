@@ -348,8 +348,16 @@ fn promised(file_name: &str) -> &str {
 }
 
 fn outcome(value: &str) -> String {
-    match codec_at(keyring(), NOW).open::<SeedData>(value) {
-        Ok(_) => "ok".to_owned(),
+    // Each kind has its opener; a seed is named by the one for its kind.
+    let codec = codec_at(keyring(), NOW);
+    let opened = match codec.open::<SeedData>(value) {
+        Err(e) if e.kind() == sealed_session::ErrorKind::WrongKind => {
+            codec.open_single_use::<SeedData>(value).map(|_| ())
+        }
+        other => other.map(|_| ()),
+    };
+    match opened {
+        Ok(()) => "ok".to_owned(),
         Err(e) => e.kind().as_str().to_owned(),
     }
 }

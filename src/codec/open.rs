@@ -13,18 +13,47 @@ use crate::seal::payload;
 use crate::session::meta::{SealKind, SessionMeta};
 
 impl SessionCodec {
-    /// Opens a cookie value.
+    /// Opens a session cookie value. A single-use value is refused
+    /// ([`ErrorKind::WrongKind`]): open those with
+    /// [`SessionCodec::open_single_use`], so neither can stand in for the
+    /// other.
     ///
     /// Checks, in order: length, base64url, version (no AEAD call for any
     /// of these); the key id (an unknown id makes no AEAD call); the tag;
-    /// the crate-owned fields; skew, absolute and idle deadlines; the
-    /// revocation hook; the app's data (which must use every byte); the
+    /// the crate-owned fields; the kind; skew, absolute and idle deadlines;
+    /// the revocation hook; the app's data (which must use every byte); the
     /// replay guard. Nothing is deserialized before the tag verifies.
     ///
     /// # Errors
     /// Every error means "no session"; [`Error::kind`] says why, for logs.
     pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>> {
         self.open_decoding(value, payload::decode_data::<T>)
+    }
+
+    /// Opens a single-use value ([`SessionCodec::seal_single_use`]) and
+    /// consumes it: it opens once within its window, and never again. A
+    /// session cookie value is refused ([`ErrorKind::WrongKind`]), so a
+    /// user cannot hand in their own cookie where a link token is expected.
+    ///
+    /// # Errors
+    /// As for [`SessionCodec::open`]; [`ErrorKind::Replayed`] the second
+    /// time, and always without a replay guard.
+    pub fn open_single_use<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>> {
+        self.open_with(value, SealKind::SingleUse, |plaintext, start| {
+            payload::decode_data::<T>(&plaintext.as_slice()[start..])
+        })
+    }
+
+    /// [`SessionCodec::open_single_use`] with the app's data as raw
+    /// postcard bytes, for tools.
+    ///
+    /// # Errors
+    /// As for [`SessionCodec::open_single_use`], except
+    /// [`ErrorKind::PayloadMismatch`], which cannot occur.
+    pub fn open_single_use_raw(&self, value: &str) -> Result<Opened<Vec<u8>>> {
+        self.open_with(value, SealKind::SingleUse, |plaintext, start| {
+            Ok(plaintext.into_tail(start))
+        })
     }
 
     /// [`SessionCodec::open`](crate::SessionCodec::open) with the app's data decoded by `decode`,
@@ -34,7 +63,7 @@ impl SessionCodec {
         value: &str,
         decode: impl FnOnce(&[u8]) -> Result<T>,
     ) -> Result<Opened<T>> {
-        self.open_with(value, |plaintext, start| {
+        self.open_with(value, SealKind::Session, |plaintext, start| {
             decode(&plaintext.as_slice()[start..])
         })
     }
@@ -46,7 +75,9 @@ impl SessionCodec {
     /// As for [`SessionCodec::open`](crate::SessionCodec::open), except
     /// [`ErrorKind::PayloadMismatch`](crate::ErrorKind::PayloadMismatch), which cannot occur.
     pub fn open_raw(&self, value: &str) -> Result<Opened<Vec<u8>>> {
-        self.open_with(value, |plaintext, start| Ok(plaintext.into_tail(start)))
+        self.open_with(value, SealKind::Session, |plaintext, start| {
+            Ok(plaintext.into_tail(start))
+        })
     }
 
     /// Opens `value`; `decode` turns the authenticated plaintext, whose
@@ -54,11 +85,12 @@ impl SessionCodec {
     pub(super) fn open_with<T>(
         &self,
         value: &str,
+        kind: SealKind,
         decode: impl FnOnce(Plaintext, usize) -> Result<T>,
     ) -> Result<Opened<T>> {
         let untrusted = Untrusted::decode(value, self.max_value_len)?;
         let key_id = untrusted.key_id();
-        self.open_untrusted(untrusted, key_id, decode)
+        self.open_untrusted(untrusted, key_id, kind, decode)
             .map_err(|e| e.with_key_id(key_id))
     }
 
@@ -68,6 +100,7 @@ impl SessionCodec {
         &self,
         untrusted: Untrusted,
         key_id: KeyId,
+        kind: SealKind,
         decode: impl FnOnce(Plaintext, usize) -> Result<T>,
     ) -> Result<Opened<T>> {
         let (index, slot) = self
@@ -78,6 +111,9 @@ impl SessionCodec {
             .ok_or_else(|| Error::new(ErrorKind::Unauthenticated))?;
         let plaintext = untrusted.open(&slot.cipher, &slot.aad)?;
         let (claims, data) = payload::decode_claims(plaintext.as_slice())?;
+        if claims.kind() != kind {
+            return Err(Error::new(ErrorKind::WrongKind));
+        }
         let data_start = plaintext.as_slice().len() - data.len();
         let now_time = self.clock.now();
         let now = unix_seconds(now_time);

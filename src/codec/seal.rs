@@ -71,8 +71,12 @@ impl SessionCodec {
     }
 
     /// Seals `data` as a single-use value (OAuth state, e-mail links,
-    /// one-time confirmations): it opens once within
-    /// [`Lifetime::single_use_window`](crate::Lifetime::single_use_window), and never again.
+    /// one-time confirmations), to be opened with
+    /// [`SessionCodec::open_single_use`](crate::SessionCodec::open_single_use),
+    /// never with `open`: the two kinds do not stand in for each other. It
+    /// opens once within
+    /// [`Lifetime::single_use_window`](crate::Lifetime::single_use_window),
+    /// and never again.
     ///
     /// # Errors
     /// [`ErrorKind::NotConfigured`](crate::ErrorKind::NotConfigured) if no replay guard is configured (a single-use

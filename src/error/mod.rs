@@ -33,6 +33,10 @@ pub enum ErrorKind {
     /// Whoever made it holds the key it names: a bug in another sealer, or
     /// a leaked key. Never raised before the tag verifies.
     InvalidClaims,
+    /// The value authenticated, but it is a single-use value where a
+    /// session was expected, or the other way round: neither can stand in
+    /// for the other.
+    WrongKind,
     /// The value authenticated, but its payload does not deserialize as the
     /// requested type (for example, the app changed its session type in a
     /// deploy). Start a fresh session.
@@ -89,6 +93,7 @@ impl ErrorKind {
             Self::Revoked => "revoked",
             Self::Replayed => "replayed",
             Self::InvalidClaims => "invalid_claims",
+            Self::WrongKind => "wrong_kind",
             Self::TooLarge => "too_large",
             Self::Serialize => "serialize",
             Self::Encrypt => "encrypt",
@@ -108,6 +113,7 @@ impl ErrorKind {
             Self::Malformed
                 | Self::Unauthenticated
                 | Self::InvalidClaims
+                | Self::WrongKind
                 | Self::PayloadMismatch
                 | Self::Expired
                 | Self::IdleExpired
@@ -234,6 +240,7 @@ impl fmt::Display for Error {
             ErrorKind::NotYetValid => "sealed value is from the future beyond the allowed skew",
             ErrorKind::Revoked => "session revoked",
             ErrorKind::Replayed => "sealed value replayed",
+            ErrorKind::WrongKind => "sealed value is of the other kind (session or single-use)",
             ErrorKind::InvalidClaims => {
                 "sealed value authenticated but its crate-owned fields are invalid"
             }

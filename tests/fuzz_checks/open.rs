@@ -92,10 +92,12 @@ fn timestamp(secs: u64) -> i64 {
     i64::try_from(secs).map_or(MAX, |s| s.min(MAX))
 }
 
-/// What the reference says `open_raw` must return at [`NOW`].
+/// What the reference says an opener for `kind` (0 session, 1 single-use:
+/// `open_raw`, `open_single_use_raw`) must return at [`NOW`].
 fn expected(
     codec: &SessionCodec,
     value: &str,
+    kind: u8,
 ) -> Result<(Authentic, Option<ResealReason>), ErrorKind> {
     let verdict = reference::open(
         value,
@@ -108,6 +110,9 @@ fn expected(
         Verdict::Refused(kind) => return Err(kind),
         Verdict::Authentic(a) => a,
     };
+    if authentic.claims.kind != kind {
+        return Err(ErrorKind::WrongKind);
+    }
     let renew = Limits::of(codec.lifetime()).check(&authentic.claims, NOW)?;
     let reseal = if authentic.claims.kind == 1 {
         None
@@ -203,13 +208,14 @@ pub fn check_value(value: &str) {
     check_opened(value, true);
 }
 
-fn check_opened(value: &str, malleability: bool) {
-    let codec = codec();
-    let want = expected(&codec, value);
-
-    // The raw opener: the reference decides everything.
-    let raw = codec.open_raw(value);
-    match (&raw, &want) {
+/// The raw openers against the reference: `raw` is what the opener for
+/// `kind` returned.
+fn check_raw(
+    value: &str,
+    raw: &Result<Opened<Vec<u8>>, sealed_session::Error>,
+    want: &Result<(Authentic, Option<ResealReason>), ErrorKind>,
+) {
+    match (raw, want) {
         (Err(err), Err(kind)) => {
             check_refusal(value, err);
             assert_eq!(err.kind(), *kind, "crate and reference disagree");
@@ -220,6 +226,34 @@ fn check_opened(value: &str, malleability: bool) {
         }
         (Ok(_), Err(kind)) => panic!("opened a value the reference refuses as {kind:?}"),
         (Err(err), Ok(_)) => panic!("refused as {err:?} a value the reference opens"),
+    }
+}
+
+fn check_opened(value: &str, malleability: bool) {
+    let codec = codec();
+    let want = expected(&codec, value, 0);
+
+    // The raw openers, one per kind: the reference decides everything,
+    // and at most one of them opens a value.
+    let raw = codec.open_raw(value);
+    check_raw(value, &raw, &want);
+    let single_use_codec = self::codec();
+    let single_use = single_use_codec.open_single_use_raw(value);
+    check_raw(value, &single_use, &expected(&single_use_codec, value, 1));
+    assert!(
+        raw.is_err() || single_use.is_err(),
+        "both kinds opened one value"
+    );
+    if let Ok(opened) = single_use {
+        let again = single_use_codec
+            .open_single_use_raw(value)
+            .err()
+            .unwrap_or_else(|| panic!("a single-use value opened twice"));
+        assert_eq!(again.kind(), ErrorKind::Replayed);
+        assert_eq!(again.session_id(), Some(&opened.meta.id()));
+        if malleability {
+            check_not_malleable(value);
+        }
     }
 
     // The typed opener: the same, plus the app's type must decode exactly.
@@ -247,22 +281,11 @@ fn check_opened(value: &str, malleability: bool) {
 
     if let Ok(opened) = raw {
         // Opening again through the same replay guard.
-        let again = codec.open_raw(value);
-        match opened.meta.kind() {
-            SealKind::SingleUse => {
-                let err = again
-                    .err()
-                    .unwrap_or_else(|| panic!("a single-use value opened twice"));
-                assert_eq!(err.kind(), ErrorKind::Replayed);
-                assert_eq!(err.session_id(), Some(&opened.meta.id()));
-            }
-            _ => {
-                let again =
-                    again.unwrap_or_else(|e| panic!("a session value stopped opening: {e}"));
-                assert_eq!(again.data, opened.data);
-                assert_eq!(again.meta, opened.meta);
-            }
-        }
+        let again = codec
+            .open_raw(value)
+            .unwrap_or_else(|e| panic!("a session value stopped opening: {e}"));
+        assert_eq!(again.data, opened.data);
+        assert_eq!(again.meta, opened.meta);
         if malleability {
             check_not_malleable(value);
         }

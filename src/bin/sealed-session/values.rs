@@ -67,10 +67,15 @@ pub(crate) fn open(args: &OpenArgs) -> Result<u8, Failure> {
             }
         }
     } else {
-        builder(&args.codec, ring, true)
+        let codec = builder(&args.codec, ring, true)
             .build()
-            .map_err(|e| Failure::config(&e))?
-            .open_raw(&value)
+            .map_err(|e| Failure::config(&e))?;
+        // A diagnostic tool opens either kind: a session first, then a
+        // single-use value (apps never do both with one value).
+        match codec.open_raw(&value) {
+            Err(e) if e.kind() == ErrorKind::WrongKind => codec.open_single_use_raw(&value),
+            other => other,
+        }
     };
     match result {
         Ok(opened) => {
