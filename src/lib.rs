@@ -23,7 +23,7 @@ pub use crate::csrf::{CSRF_FIELD, CSRF_HEADER, CSRF_TOKEN_LEN, CrossOrigin, MAX_
 pub use crate::error::{ConfigError, Error, ErrorKind, Result};
 pub use crate::freshness::clock::{Clock, ManualClock, SystemClock};
 pub use crate::freshness::lifetime::Lifetime;
-pub use crate::freshness::replay::{MemoryReplayGuard, ReplayGuard};
+pub use crate::freshness::replay::{MemoryReplayGuard, ReplayGuard, SessionRecord};
 pub use crate::freshness::revocation::{MemoryRevocation, Revocation};
 pub use crate::keys::key::{KEY_LEN, Key, KeyId};
 pub use crate::keys::keyring::{Keyring, RotationStep};

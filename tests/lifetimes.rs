@@ -306,7 +306,79 @@ fn superseded_values_are_refused_after_the_grace_and_reported() {
         Some(&opened.meta.id()),
         "reported so the app can end the session"
     );
-    assert!(c.open::<u8>(&v1).is_ok());
+    // Two copies are in use: the whole session ends, the re-sealed copy too.
+    assert_eq!(c.open::<u8>(&v1).unwrap_err().kind(), ErrorKind::Replayed);
+}
+
+/// A cookie copied and used by a thief, the victim also still using it:
+/// whichever copy is re-sealed first, the other one's return after the
+/// grace ends the session for both. 0.1 refused only the older copy, so a
+/// thief who got the re-seal first kept the session and the victim was
+/// signed out.
+#[test]
+fn a_copied_cookie_ends_the_session_for_thief_and_victim() {
+    for thief_first in [true, false] {
+        let (b, clock) = setup();
+        let guard = Arc::new(MemoryReplayGuard::new(100));
+        let c = b.replay_guard(guard.clone()).build().unwrap();
+        let grace = secs(c.lifetime().superseded_grace);
+        let stolen = c.seal(&1u8).unwrap();
+        clock.advance(Duration::minutes(6));
+        // The first user of the copy gets the renewal.
+        let first = c.open::<u8>(&stolen).unwrap();
+        let renewed = c.seal_session(&first.meta, &first.data).unwrap();
+        clock.advance(Duration::seconds(grace));
+        // The other comes back with the superseded value: refused, reported.
+        let err = c.open::<u8>(&stolen).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::Replayed,
+            "thief first: {thief_first}"
+        );
+        assert_eq!(err.session_id(), Some(&first.meta.id()));
+        assert_eq!(
+            sealed_session::ReplayGuard::session(
+                &*guard,
+                &first.meta.id(),
+                sealed_session::Clock::now(&clock)
+            ),
+            sealed_session::SessionRecord::Ended
+        );
+        // And the renewed copy, whoever holds it, stops opening.
+        assert_eq!(
+            c.open::<u8>(&renewed).unwrap_err().kind(),
+            ErrorKind::Replayed
+        );
+        // Even once re-sealed again by someone holding the renewed value.
+        assert_eq!(
+            c.open::<u8>(&renewed).unwrap_err().kind(),
+            ErrorKind::Replayed
+        );
+    }
+}
+
+/// Both copies used within the grace (a thief quick enough, or two tabs of
+/// the victim): neither is refused. Copies forked at the same generation
+/// are not told apart (documented): a guard cannot tell a thief from the
+/// victim's own concurrent requests there.
+#[test]
+fn copies_used_within_the_grace_are_both_served() {
+    let (b, clock) = setup();
+    let c = b
+        .replay_guard(Arc::new(MemoryReplayGuard::new(100)))
+        .build()
+        .unwrap();
+    let grace = secs(c.lifetime().superseded_grace);
+    let copied = c.seal(&1u8).unwrap();
+    clock.advance(Duration::minutes(6));
+    let a = c.open::<u8>(&copied).unwrap();
+    let renewed_a = c.seal_session(&a.meta, &a.data).unwrap();
+    clock.advance(Duration::seconds(grace - 1));
+    let b = c.open::<u8>(&copied).unwrap();
+    let renewed_b = c.seal_session(&b.meta, &b.data).unwrap();
+    clock.advance(Duration::seconds(2 * grace));
+    assert!(c.open::<u8>(&renewed_a).is_ok());
+    assert!(c.open::<u8>(&renewed_b).is_ok());
 }
 
 #[test]

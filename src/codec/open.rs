@@ -7,10 +7,11 @@ use crate::codec::{Opened, ResealReason, SessionCodec};
 use crate::error::{Error, ErrorKind, Result};
 use crate::freshness::clock::{from_unix_seconds, unix_seconds};
 use crate::freshness::lifetime::secs;
+use crate::freshness::replay::SessionRecord;
 use crate::keys::key::KeyId;
 use crate::seal::envelope::{Plaintext, Untrusted};
 use crate::seal::payload;
-use crate::session::meta::{SealKind, SessionMeta};
+use crate::session::meta::{SealKind, SessionId, SessionMeta};
 
 impl SessionCodec {
     /// Opens a session cookie value. A single-use value is refused
@@ -165,13 +166,19 @@ impl SessionCodec {
                     replayed()
                 }
             }
-            (SealKind::Session, Some(guard)) => match guard.latest(&id, from_unix_seconds(now)) {
-                Some((generation, at))
+            (SealKind::Session, Some(guard)) => match guard.session(&id, from_unix_seconds(now)) {
+                SessionRecord::Ended => replayed(),
+                SessionRecord::Sealed { generation, at }
                     if meta.generation() < generation
                         && now
                             >= unix_seconds(at)
                                 .saturating_add(secs(self.lifetime.superseded_grace)) =>
                 {
+                    // Two copies of the cookie are in use: end the session,
+                    // so the copy that was re-sealed stops opening too.
+                    let until = from_unix_seconds(self.lifetime.deadline(&meta.claims));
+                    guard.end(&id, until, from_unix_seconds(now));
+                    log_ended(&id);
                     replayed()
                 }
                 _ => Ok(()),
@@ -179,4 +186,15 @@ impl SessionCodec {
             (SealKind::Session, None) => Ok(()),
         }
     }
+}
+
+/// A `warn` event naming the ended session, so an operator can follow it
+/// up (the id is not a credential; the cookie value never appears).
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+fn log_ended(id: &SessionId) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        session_id = %id.to_hex(),
+        "sealed_session: a superseded value came back after the grace; the session is ended"
+    );
 }

@@ -3,18 +3,38 @@
 //! A sealed cookie carries no freshness on its own (RFC 6265bis §8.3): a
 //! copy replays until it expires. A replay guard adds the state needed to
 //! refuse (1) a single-use value presented twice, and (2) a session value
-//! presented after the session was re-sealed and a short grace has passed,
-//! which suggests the cookie was copied.
+//! presented after the session was re-sealed and a short grace has passed:
+//! two copies of the cookie are in use, so the whole session ends (as
+//! refresh-token reuse detection revokes the token family), whichever copy
+//! came back first.
 
 use core::fmt;
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use time::OffsetDateTime;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::freshness::clock::unix_seconds;
+use crate::freshness::clock::{from_unix_seconds, unix_seconds};
 use crate::session::meta::SessionId;
+
+/// What a replay guard knows of a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionRecord {
+    /// Nothing recorded: never re-sealed, or forgotten.
+    Unknown,
+    /// The newest re-seal: its generation and when it was sealed.
+    Sealed {
+        /// The highest generation re-sealed.
+        generation: u32,
+        /// When that re-seal happened.
+        at: OffsetDateTime,
+    },
+    /// Ended: a superseded value came back after the grace, so every value
+    /// of this session is refused until its deadline.
+    Ended,
+}
 
 /// State for refusing replays. Implement it over a shared store (Redis, a
 /// database) for a fleet; [`MemoryReplayGuard`] serves one process.
@@ -34,30 +54,93 @@ pub trait ReplayGuard: Send + Sync + fmt::Debug {
 
     /// Records that session `id` was re-sealed at `at` as `generation`; the
     /// record may be dropped after `until` (the session's deadline). Keeps
-    /// the highest generation seen.
+    /// the highest generation seen, and never revives an ended session.
     fn supersede(&self, id: &SessionId, generation: u32, at: OffsetDateTime, until: OffsetDateTime);
 
-    /// The highest generation recorded for `id` and when it was sealed.
-    fn latest(&self, id: &SessionId, now: OffsetDateTime) -> Option<(u32, OffsetDateTime)>;
+    /// What is recorded for session `id` at `now`.
+    fn session(&self, id: &SessionId, now: OffsetDateTime) -> SessionRecord;
+
+    /// Ends session `id` until `until` (its deadline): every value of it is
+    /// refused from now on.
+    fn end(&self, id: &SessionId, until: OffsetDateTime, now: OffsetDateTime);
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Entry {
-    generation: u32,
-    at: u64,
-    until: u64,
-    single_use: bool,
+/// Records keyed by session id that expire, with eviction in expiry order:
+/// each insert does a bounded amount of work (a few map and ordered-set
+/// operations), never a scan.
+struct Pool<V> {
+    capacity: usize,
+    records: HashMap<SessionId, (u64, V)>,
+    by_expiry: BTreeSet<(u64, SessionId)>,
+}
+
+impl<V> Pool<V> {
+    fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            records: HashMap::new(),
+            by_expiry: BTreeSet::new(),
+        }
+    }
+
+    fn get(&self, id: &SessionId, now: u64) -> Option<&V> {
+        self.records
+            .get(id)
+            .and_then(|(until, v)| (*until > now).then_some(v))
+    }
+
+    fn remove(&mut self, id: &SessionId) {
+        if let Some((until, _)) = self.records.remove(id) {
+            self.by_expiry.remove(&(until, *id));
+        }
+    }
+
+    /// Stores `v` for `id` until `until`. A new id needs room: the record
+    /// that expires first goes if it has expired, or, with `evict_live`,
+    /// even if it has not; `false` if no room could be made.
+    fn insert(&mut self, id: SessionId, until: u64, v: V, now: u64, evict_live: bool) -> bool {
+        if self.records.contains_key(&id) {
+            self.remove(&id);
+        } else {
+            // Drop up to two expired records per insert: amortized, the
+            // pool never holds many more dead records than live ones.
+            for _ in 0..2 {
+                match self.by_expiry.first().copied() {
+                    Some((at, old)) if at <= now => self.remove(&old),
+                    _ => break,
+                }
+            }
+            if self.records.len() >= self.capacity {
+                match self.by_expiry.first().copied() {
+                    Some((_, old)) if evict_live => self.remove(&old),
+                    _ => return false,
+                }
+            }
+        }
+        self.records.insert(id, (until, v));
+        self.by_expiry.insert((until, id));
+        true
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Session {
+    Sealed { generation: u32, at: u64 },
+    Ended,
 }
 
 /// A thread-safe, bounded, in-memory [`ReplayGuard`] for one process.
 ///
-/// - At most `capacity` entries; entries whose window has passed are
-///   dropped when room is needed.
-/// - Full of live entries: a single-use value is **refused**
-///   ([`ErrorKind::StoreFull`]); a superseded-session record replaces the
-///   live superseded record that expires first, or is not kept if every
-///   entry is single-use. Losing such a record only weakens copy detection
-///   for that session.
+/// Single-use values and session records are kept apart, each at most
+/// `capacity` of them, each under its own lock, so a flood of one kind
+/// cannot evict the other:
+///
+/// - single-use values: records whose window has passed make room; when
+///   all are live a new one is **refused** ([`ErrorKind::StoreFull`]),
+///   never forgotten;
+/// - session records (re-seals, ended sessions): when full, the one that
+///   expires first gives way. Losing one only weakens copy detection for
+///   that session.
 ///
 /// ```
 /// use sealed_session::{MemoryReplayGuard, ReplayGuard, SessionId};
@@ -70,103 +153,66 @@ struct Entry {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct MemoryReplayGuard {
-    capacity: usize,
-    entries: Mutex<HashMap<SessionId, Entry>>,
+    single_use: Mutex<Pool<()>>,
+    sessions: Mutex<Pool<Session>>,
 }
 
 impl fmt::Debug for MemoryReplayGuard {
     /// Counts only.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let single_use = lock(&self.single_use);
+        let sessions = lock(&self.sessions);
         f.debug_struct("MemoryReplayGuard")
-            .field("capacity", &self.capacity)
-            .field("entries", &entries.len())
+            .field("capacity", &single_use.capacity)
+            .field("single_use", &single_use.records.len())
+            .field("sessions", &sessions.records.len())
             .finish()
     }
 }
 
+/// A panic while holding a lock cannot leave a pool inconsistent in a way
+/// that matters (a record is at worst kept or lost), so a poisoned lock is
+/// usable.
+fn lock<V>(pool: &Mutex<Pool<V>>) -> MutexGuard<'_, Pool<V>> {
+    pool.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl MemoryReplayGuard {
-    /// A guard holding at most `capacity` entries.
+    /// A guard holding at most `capacity` single-use records and
+    /// `capacity` session records.
     #[must_use]
     pub fn new(capacity: usize) -> Self {
         Self {
-            capacity,
-            entries: Mutex::new(HashMap::new()),
+            single_use: Mutex::new(Pool::new(capacity)),
+            sessions: Mutex::new(Pool::new(capacity)),
         }
     }
 
-    /// How many entries are held now.
+    /// How many records are held now, of both kinds.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.lock().len()
+        lock(&self.single_use).records.len() + lock(&self.sessions).records.len()
     }
 
-    /// Whether no entries are held.
+    /// Whether no records are held.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, Entry>> {
-        // A panic while holding the lock cannot leave the map inconsistent
-        // (every update is a single insert), so a poisoned lock is usable.
-        self.entries
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
-
-/// Makes room for one new entry; false if none could be made.
-fn make_room(
-    map: &mut HashMap<SessionId, Entry>,
-    capacity: usize,
-    now: u64,
-    evict_superseded: bool,
-) -> bool {
-    if map.len() < capacity {
-        return true;
-    }
-    map.retain(|_, e| e.until > now);
-    if map.len() < capacity {
-        return true;
-    }
-    if !evict_superseded {
-        return false;
-    }
-    let victim = map
-        .iter()
-        .filter(|(_, e)| !e.single_use)
-        .min_by_key(|(_, e)| e.until)
-        .map(|(id, _)| *id);
-    match victim {
-        Some(id) => {
-            map.remove(&id);
-            true
-        }
-        None => false,
     }
 }
 
 impl ReplayGuard for MemoryReplayGuard {
     fn consume(&self, id: &SessionId, until: OffsetDateTime, now: OffsetDateTime) -> Result<bool> {
         let now = unix_seconds(now);
-        let mut map = self.lock();
-        if map.get(id).is_some_and(|e| e.until > now) {
+        let mut pool = lock(&self.single_use);
+        if pool.get(id, now).is_some() {
             return Ok(false);
         }
-        if !map.contains_key(id) && !make_room(&mut map, self.capacity, now, true) {
-            return Err(Error::new(ErrorKind::StoreFull));
+        if pool.insert(*id, unix_seconds(until), (), now, false) {
+            Ok(true)
+        } else {
+            Err(Error::new(ErrorKind::StoreFull))
         }
-        map.insert(
-            *id,
-            Entry {
-                generation: 0,
-                at: now,
-                until: unix_seconds(until),
-                single_use: true,
-            },
-        );
-        Ok(true)
     }
 
     fn supersede(
@@ -177,42 +223,32 @@ impl ReplayGuard for MemoryReplayGuard {
         until: OffsetDateTime,
     ) {
         let at = unix_seconds(at);
-        let mut map = self.lock();
-        match map.get_mut(id) {
-            Some(e) if e.single_use => {}
-            Some(e) => {
-                if generation >= e.generation {
-                    e.generation = generation;
-                    e.at = at;
-                }
-            }
-            None => {
-                if make_room(&mut map, self.capacity, at, true) {
-                    map.insert(
-                        *id,
-                        Entry {
-                            generation,
-                            at,
-                            until: unix_seconds(until),
-                            single_use: false,
-                        },
-                    );
-                }
-            }
+        let mut pool = lock(&self.sessions);
+        let keep = match pool.get(id, at) {
+            Some(Session::Ended) => return,
+            Some(Session::Sealed { generation: g, .. }) => generation >= *g,
+            None => true,
+        };
+        if keep {
+            let record = Session::Sealed { generation, at };
+            pool.insert(*id, unix_seconds(until), record, at, true);
         }
     }
 
-    fn latest(&self, id: &SessionId, now: OffsetDateTime) -> Option<(u32, OffsetDateTime)> {
+    fn session(&self, id: &SessionId, now: OffsetDateTime) -> SessionRecord {
+        match lock(&self.sessions).get(id, unix_seconds(now)) {
+            None => SessionRecord::Unknown,
+            Some(Session::Ended) => SessionRecord::Ended,
+            Some(Session::Sealed { generation, at }) => SessionRecord::Sealed {
+                generation: *generation,
+                at: from_unix_seconds(*at),
+            },
+        }
+    }
+
+    fn end(&self, id: &SessionId, until: OffsetDateTime, now: OffsetDateTime) {
         let now = unix_seconds(now);
-        let map = self.lock();
-        map.get(id)
-            .filter(|e| !e.single_use && e.until > now)
-            .map(|e| {
-                (
-                    e.generation,
-                    crate::freshness::clock::from_unix_seconds(e.at),
-                )
-            })
+        lock(&self.sessions).insert(*id, unix_seconds(until), Session::Ended, now, true);
     }
 }
 
@@ -243,20 +279,58 @@ mod tests {
         );
         // Once their windows pass, room is made.
         assert!(g.consume(&id(3), t(200), t(100)).unwrap());
-        assert_eq!(g.len(), 1);
+        assert!(g.consume(&id(4), t(200), t(100)).unwrap());
+        assert_eq!(g.len(), 2);
     }
 
     #[test]
-    fn superseded_records_keep_the_highest_generation_and_evict_first() {
+    fn session_records_keep_the_highest_generation_and_evict_the_soonest() {
         let g = MemoryReplayGuard::new(2);
         g.supersede(&id(1), 3, t(10), t(1000));
         g.supersede(&id(1), 2, t(20), t(1000));
-        assert_eq!(g.latest(&id(1), t(30)), Some((3, t(10))));
-        assert!(g.consume(&id(2), t(500), t(30)).unwrap());
-        // Full: a new superseded record evicts the superseded one, never the single-use one.
+        let sealed = |generation, at| SessionRecord::Sealed { generation, at };
+        assert_eq!(g.session(&id(1), t(30)), sealed(3, t(10)));
+        g.supersede(&id(2), 1, t(30), t(2000));
+        // Full: a new record evicts the one that expires first.
         g.supersede(&id(3), 1, t(40), t(900));
-        assert_eq!(g.latest(&id(1), t(40)), None);
-        assert_eq!(g.latest(&id(3), t(40)), Some((1, t(40))));
-        assert!(!g.consume(&id(2), t(500), t(41)).unwrap());
+        assert_eq!(g.session(&id(1), t(40)), SessionRecord::Unknown);
+        assert_eq!(g.session(&id(2), t(40)), sealed(1, t(30)));
+        assert_eq!(g.session(&id(3), t(40)), sealed(1, t(40)));
+        // Past its deadline a record is gone.
+        assert_eq!(g.session(&id(3), t(900)), SessionRecord::Unknown);
+    }
+
+    #[test]
+    fn an_ended_session_stays_ended() {
+        let g = MemoryReplayGuard::new(4);
+        g.supersede(&id(1), 1, t(10), t(1000));
+        g.end(&id(1), t(1000), t(20));
+        g.supersede(&id(1), 9, t(30), t(1000));
+        assert_eq!(g.session(&id(1), t(40)), SessionRecord::Ended);
+        assert_eq!(g.session(&id(1), t(1000)), SessionRecord::Unknown);
+    }
+
+    /// A flood of one kind cannot push out the other (0.1 kept both in one
+    /// map, and a flood of session records evicted nothing single-use, but
+    /// a flood of single-use values filled the map for session records).
+    #[test]
+    fn a_flood_of_one_kind_leaves_the_other_alone() {
+        let g = MemoryReplayGuard::new(8);
+        g.supersede(&id(200), 1, t(0), t(5000));
+        for n in 0..8 {
+            assert!(g.consume(&id(n), t(5000), t(0)).unwrap());
+        }
+        for n in 100..150 {
+            g.supersede(&id(n), 1, t(0), t(6000));
+        }
+        for n in 0..8 {
+            assert!(
+                !g.consume(&id(n), t(5000), t(1)).unwrap(),
+                "single-use {n} kept"
+            );
+        }
+        assert_eq!(g.len(), 16);
+        // The session record expiring first was the one evicted.
+        assert_eq!(g.session(&id(200), t(1)), SessionRecord::Unknown);
     }
 }
