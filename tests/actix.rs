@@ -968,11 +968,14 @@ async fn middleware_headers_on_reads_writes_and_handler_cache_control() {
     let (base, server) = edge_app(default_cookies(&clock));
     let (client, _) = browser();
 
-    // No cookie, nothing written: no Set-Cookie, no Cache-Control added.
+    // No cookie, nothing written, but the handler read the session: the
+    // response depends on it, so `private` and `Vary: Cookie` (0.1 sent
+    // neither, and a shared cache could serve it to another visitor).
     let r = client.get(format!("{base}/read")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.headers().get(SET_COOKIE).is_none());
-    assert!(r.headers().get(CACHE_CONTROL).is_none());
+    assert_eq!(r.headers().get(CACHE_CONTROL).unwrap(), "private");
+    assert_eq!(r.headers().get("vary").unwrap(), "Cookie");
 
     // The handler's own Cache-Control is kept.
     let r = client.get(format!("{base}/cached")).send().await.unwrap();
@@ -982,10 +985,12 @@ async fn middleware_headers_on_reads_writes_and_handler_cache_control() {
         "private, max-age=0"
     );
 
-    // An unchanged session, not due for renewal, writes nothing.
+    // An unchanged session, not due for renewal, writes nothing, and is
+    // still private to this visitor.
     let r = client.get(format!("{base}/read")).send().await.unwrap();
     assert!(r.headers().get(SET_COOKIE).is_none());
-    assert!(r.headers().get(CACHE_CONTROL).is_none());
+    assert_eq!(r.headers().get(CACHE_CONTROL).unwrap(), "private");
+    assert_eq!(r.headers().get("vary").unwrap(), "Cookie");
     assert_eq!(r.text().await.unwrap(), "hello");
 
     // Past the renewal interval (5 minutes by default), a read re-seals.

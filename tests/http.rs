@@ -116,3 +116,53 @@ fn refused_cookie_reads_as_no_session_and_is_removed() {
     assert!(removal.contains("Max-Age=0"));
     assert_eq!(response[CACHE_CONTROL], "no-store");
 }
+
+/// A response that depends on a session is kept out of shared caches:
+/// `Vary: Cookie` and `private` (`no-store` when it sets a cookie), unless
+/// the app chose its own `Cache-Control`. One that never saw a session gets
+/// nothing.
+#[test]
+fn responses_that_depend_on_a_session_are_private() {
+    let c = cookies(1);
+    // Untouched, no cookie: nothing added.
+    let mut response = HeaderMap::new();
+    write(&load::<u8>(&c, &HeaderMap::new()), &mut response).unwrap();
+    assert!(response.is_empty());
+    // Read, no cookie: private.
+    let h = load::<u8>(&c, &HeaderMap::new());
+    let _ = h.get();
+    let mut response = HeaderMap::new();
+    write(&h, &mut response).unwrap();
+    assert_eq!(response[CACHE_CONTROL], "private");
+    assert_eq!(response[http::header::VARY], "Cookie");
+    // Sets a cookie: no-store.
+    let h = load::<u8>(&c, &HeaderMap::new());
+    h.insert(1);
+    let mut response = HeaderMap::new();
+    write(&h, &mut response).unwrap();
+    assert_eq!(response[CACHE_CONTROL], "no-store");
+    assert_eq!(response[http::header::VARY], "Cookie");
+    // Carried a cookie, handler never looked: still private, and the app's
+    // own Vary is kept beside ours.
+    let request = cookie_fields(&response);
+    let h = load::<u8>(&c, &request);
+    let mut response = HeaderMap::new();
+    response.insert(
+        http::header::VARY,
+        HeaderValue::from_static("Accept-Encoding"),
+    );
+    write(&h, &mut response).unwrap();
+    assert_eq!(response[CACHE_CONTROL], "private");
+    let vary: Vec<_> = response.get_all(http::header::VARY).iter().collect();
+    assert_eq!(vary, ["Accept-Encoding", "Cookie"]);
+    // The app's own Cache-Control wins.
+    let h = load::<u8>(&c, &request);
+    let _ = h.get();
+    let mut response = HeaderMap::new();
+    response.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    write(&h, &mut response).unwrap();
+    assert_eq!(response[CACHE_CONTROL], "public, max-age=60");
+}

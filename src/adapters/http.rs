@@ -26,7 +26,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use ::http::header::{CACHE_CONTROL, COOKIE, SET_COOKIE};
+use ::http::header::{CACHE_CONTROL, COOKIE, SET_COOKIE, VARY};
 use ::http::{HeaderMap, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -88,6 +88,7 @@ pub fn write<T: Serialize + DeserializeOwned>(
         match header {
             ResponseHeader::SetCookie => headers.append(SET_COOKIE, value),
             ResponseHeader::CacheControl => headers.insert(CACHE_CONTROL, value).is_some(),
+            ResponseHeader::Vary => headers.append(VARY, value),
         };
     }
     Ok(())

@@ -34,6 +34,8 @@ struct State<T> {
     dirty: bool,
     /// `open` asked for a re-seal (renewal interval, non-primary key).
     reseal_due: bool,
+    /// The handler looked at the session (its data, id or token).
+    read: bool,
     /// Chosen for this response by [`Session::set_persistence`].
     persistence: Option<Persistence>,
     /// Set-Cookie headers already computed by `flush` and not invalidated
@@ -122,6 +124,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                 refused_key_id,
                 refused_session_id,
                 dirty: false,
+                read: false,
                 reseal_due,
                 persistence: None,
                 flushed: None,
@@ -199,6 +202,20 @@ impl<T> Session<T> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The state, noting that the handler read the session.
+    fn read(&self) -> MutexGuard<'_, State<T>> {
+        let mut state = self.lock();
+        state.read = true;
+        state
+    }
+
+    /// Whether the response depends on the session: the request carried a
+    /// cookie of ours, or the handler read or changed the session.
+    pub(crate) fn depends_on_session(&self) -> bool {
+        let state = self.lock();
+        state.read || state.dirty || !state.carried.is_empty()
+    }
+
     fn mutate<R>(&self, f: impl FnOnce(&mut State<T>) -> R) -> R {
         let mut state = self.lock();
         state.dirty = true;
@@ -218,12 +235,12 @@ impl<T> Session<T> {
     where
         T: Clone,
     {
-        self.lock().data.clone()
+        self.read().data.clone()
     }
 
     /// Runs `f` on the session data without copying it.
     pub fn with<R>(&self, f: impl FnOnce(Option<&T>) -> R) -> R {
-        f(self.lock().data.as_ref())
+        f(self.read().data.as_ref())
     }
 
     /// Stores `data`, starting a session if there is none. The cookie is
@@ -300,7 +317,7 @@ impl<T> Session<T> {
     /// [`Session::csrf_token`] or [`Session::flush`].
     #[must_use]
     pub fn meta(&self) -> Option<SessionMeta> {
-        self.lock().meta.clone()
+        self.read().meta.clone()
     }
 
     /// Why the request's cookie was refused, if it carried one of ours and
@@ -340,7 +357,7 @@ impl<T> Session<T> {
     /// [`ErrorKind::Rng`] if a new session id cannot be drawn.
     pub fn csrf_token(&self) -> Result<String> {
         let codec = self.sessions.codec();
-        let mut state = self.lock();
+        let mut state = self.read();
         if state.meta.is_none() {
             state.meta = Some(codec.new_session(None)?);
             state.dirty = true;
@@ -357,7 +374,7 @@ impl<T> Session<T> {
     /// time). `false` without a session.
     #[must_use]
     pub fn verify_csrf(&self, presented: &str) -> bool {
-        let state = self.lock();
+        let state = self.read();
         state
             .meta
             .as_ref()

@@ -28,6 +28,8 @@ pub(crate) enum ResponseHeader {
     SetCookie,
     /// `Cache-Control`, inserted only when the response has none.
     CacheControl,
+    /// `Vary`, appended beside any the response has.
+    Vary,
 }
 
 impl Sessions {
@@ -51,9 +53,13 @@ impl Sessions {
 
 impl<T: Serialize + DeserializeOwned> Session<T> {
     /// The headers the response needs after the handler: one `Set-Cookie`
-    /// per cookie [`Session::finish`] returns and, when there is any and
-    /// the app set no `Cache-Control` of its own, `Cache-Control: no-store`
-    /// (OWASP Session Management Cheat Sheet, "Web Content Caching").
+    /// per cookie [`Session::finish`] returns, and for a response that
+    /// depends on a session (it sets a cookie, the request carried one of
+    /// ours, or the handler read the session) `Vary: Cookie` and, unless
+    /// the app set a `Cache-Control` of its own, `Cache-Control: no-store`
+    /// when it sets a cookie and `private` otherwise, so no shared cache
+    /// serves one visitor's session to another (OWASP Session Management
+    /// Cheat Sheet, "Web Content Caching"; RFC 9111 §5.2.2.7).
     ///
     /// `Err` means the response must not go out as the handler made it
     /// (it would lose the session change): the adapter answers a bare 500.
@@ -67,8 +73,13 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
             .into_iter()
             .map(|c| (ResponseHeader::SetCookie, c.into_header_value()))
             .collect();
-        if !out.is_empty() && !has_cache_control {
-            out.push((ResponseHeader::CacheControl, "no-store".to_owned()));
+        let sets = !out.is_empty();
+        if sets || self.depends_on_session() {
+            if !has_cache_control {
+                let policy = if sets { "no-store" } else { "private" };
+                out.push((ResponseHeader::CacheControl, policy.to_owned()));
+            }
+            out.push((ResponseHeader::Vary, "Cookie".to_owned()));
         }
         Ok(out)
     }

@@ -84,6 +84,7 @@ where
                     ResponseHeader::CacheControl => {
                         drop(headers.insert(header::CACHE_CONTROL, value))
                     }
+                    ResponseHeader::Vary => headers.append(header::VARY, value),
                 }
             }
             Ok(res.map_into_left_body())
