@@ -41,7 +41,7 @@ use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, 
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
 use sealed_session::Session;
-use sealed_session::{Key, KeyId, Keyring, ManualClock, Sessions};
+use sealed_session::{CSRF_TOKEN_LEN, Key, KeyId, Keyring, ManualClock, Sessions};
 use serde_json::Value;
 use time::Duration;
 
@@ -371,8 +371,10 @@ async fn session_persists_and_counts_visits() {
     let html = page.text().await.unwrap();
     assert!(html.contains("Visits: 3"));
     assert!(html.contains(&sid));
-    let hidden = format!(r#"name="csrf" value="{}""#, csrf(&second));
-    assert_eq!(html.matches(&hidden).count(), 3, "{html}");
+    let hidden = r#"name="csrf" value=""#;
+    assert_eq!(html.matches(hidden).count(), 3, "{html}");
+    let token = &html[html.find(hidden).unwrap() + hidden.len()..][..CSRF_TOKEN_LEN];
+    assert_ne!(token, csrf(&second), "masked afresh on every rendering");
     assert_eq!(api(&client, &base).await.0["visits"], 4);
     server.stop().await;
 }

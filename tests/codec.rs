@@ -410,9 +410,11 @@ fn csrf_tokens_are_bound_to_the_session_and_survive_rotation() {
     let c1 = codec(ring(1, 1));
     let a = c1.new_session(None).unwrap();
     let b = c1.new_session(None).unwrap();
-    let token = c1.csrf_token(&a);
+    let token = c1.csrf_token(&a).unwrap();
     assert_eq!(token.len(), sealed_session::CSRF_TOKEN_LEN);
-    assert_eq!(token, c1.csrf_token(&a), "deterministic per session");
+    let again = c1.csrf_token(&a).unwrap();
+    assert_ne!(token, again, "masked afresh per rendering (BREACH)");
+    assert!(c1.verify_csrf(&a, &again), "every rendering verifies");
     assert!(c1.verify_csrf(&a, &token));
     assert!(
         !c1.verify_csrf(&b, &token),
@@ -421,7 +423,7 @@ fn csrf_tokens_are_bound_to_the_session_and_survive_rotation() {
     for bad in [
         "",
         "x",
-        &token[..42],
+        &token[..sealed_session::CSRF_TOKEN_LEN - 1],
         &format!("{token}A"),
         &token.replace(|_: char| true, "A"),
     ] {
@@ -436,7 +438,12 @@ fn csrf_tokens_are_bound_to_the_session_and_survive_rotation() {
         .unwrap();
     let c2 = codec(rotated);
     assert!(c2.verify_csrf(&a, &token));
-    assert_ne!(c2.csrf_token(&a), token);
+    let under_new_key = c2.csrf_token(&a).unwrap();
+    assert!(c2.verify_csrf(&a, &under_new_key));
+    assert!(
+        !c1.verify_csrf(&a, &under_new_key),
+        "the new primary's token"
+    );
     // Regeneration changes the token.
     let fresh = c1.regenerate(&a, None).unwrap();
     assert!(!c1.verify_csrf(&fresh, &token));

@@ -111,6 +111,7 @@ impl SessionCodecBuilder {
                 Ok(Slot {
                     id: e.id,
                     cipher: e.cipher.clone(),
+                    csrf: e.csrf.clone(),
                     aad: envelope::associated_data(e.id, &self.name, &self.purpose)?
                         .into_boxed_slice(),
                 })

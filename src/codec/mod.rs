@@ -49,6 +49,8 @@ pub const FORMAT_VERSION: u8 = envelope::VERSION;
 pub(crate) struct Slot {
     id: KeyId,
     cipher: Cipher,
+    /// The key's CSRF subkey.
+    csrf: Cipher,
     aad: Box<[u8]>,
 }
 
@@ -185,10 +187,13 @@ impl SessionCodec {
 }
 
 impl SessionCodec {
-    /// The CSRF token of `session`: 43 base64url characters derived from the
-    /// session id under the primary key (see the `csrf` module docs). Put it
-    /// in forms or a header; check it with [`SessionCodec::verify_csrf`](crate::SessionCodec::verify_csrf) on
-    /// every unsafe method. It changes when the session id does
+    /// The CSRF token of `session`: 86 base64url characters, a fresh random
+    /// mask and the session's token under the primary key's CSRF subkey
+    /// masked with it (`docs/FORMAT.md` §7). Each call gives another string
+    /// that verifies, so a compressed page never shows a fixed secret
+    /// (BREACH). Put it in forms or a header; check it with
+    /// [`SessionCodec::verify_csrf`](crate::SessionCodec::verify_csrf) on
+    /// every unsafe method. It stops verifying when the session id changes
     /// (regeneration).
     ///
     /// ```
@@ -196,15 +201,18 @@ impl SessionCodec {
     /// let codec = SessionCodec::builder(Keyring::generate(KeyId(1))?).build()?;
     /// let a = codec.new_session(None)?;
     /// let b = codec.new_session(None)?;
-    /// let token = codec.csrf_token(&a);
+    /// let token = codec.csrf_token(&a)?;
+    /// assert_ne!(token, codec.csrf_token(&a)?, "masked afresh each time");
     /// assert!(codec.verify_csrf(&a, &token));
     /// assert!(!codec.verify_csrf(&b, &token));
     /// assert!(!codec.verify_csrf(&a, ""));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    #[must_use]
-    pub fn csrf_token(&self, session: &SessionMeta) -> String {
-        crate::csrf::token::token(&self.slots[0].cipher, &session.id())
+    ///
+    /// # Errors
+    /// [`ErrorKind::Rng`](crate::ErrorKind::Rng) if the mask cannot be drawn.
+    pub fn csrf_token(&self, session: &SessionMeta) -> Result<String> {
+        crate::csrf::token::token(&self.slots[0].csrf, &session.id())
     }
 
     /// Whether `presented` is `session`'s CSRF token under any key in the
@@ -212,11 +220,7 @@ impl SessionCodec {
     /// is `false`.
     #[must_use]
     pub fn verify_csrf(&self, session: &SessionMeta, presented: &str) -> bool {
-        crate::csrf::token::verify(
-            self.slots.iter().map(|s| &s.cipher),
-            &session.id(),
-            presented,
-        )
+        crate::csrf::token::verify(self.slots.iter().map(|s| &s.csrf), &session.id(), presented)
     }
 }
 

@@ -135,6 +135,11 @@ impl Key {
         hex::encode(&crate::seal::aead::fingerprint(self)[..8])
     }
 
+    /// A key from bytes the crate derived (a subkey).
+    pub(crate) const fn from_array(bytes: [u8; KEY_LEN]) -> Self {
+        Self(bytes)
+    }
+
     pub(crate) const fn expose(&self) -> &[u8; KEY_LEN] {
         &self.0
     }

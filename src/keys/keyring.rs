@@ -14,6 +14,8 @@ pub(crate) struct Entry {
     pub(crate) id: KeyId,
     pub(crate) key: Key,
     pub(crate) cipher: Cipher,
+    /// The key's CSRF subkey (key separation).
+    pub(crate) csrf: Cipher,
 }
 
 /// An ordered set of keys: the first is the **primary**, the only one that
@@ -237,7 +239,13 @@ impl Keyring {
 
 fn entry(id: KeyId, key: Key) -> Entry {
     let cipher = Cipher::new(&key);
-    Entry { id, key, cipher }
+    let csrf = crate::seal::aead::subkey(&cipher, &crate::seal::aead::CSRF_SUBKEY_LABEL);
+    Entry {
+        id,
+        key,
+        cipher,
+        csrf,
+    }
 }
 
 impl FromStr for Keyring {

@@ -108,19 +108,43 @@ pub(crate) fn keystream32(cipher: &Cipher, nonce: &[u8; NONCE_LEN]) -> [u8; 32] 
     block
 }
 
-/// Label the fingerprint tag is computed over; also its nonce, padded.
+/// `label`, zero-padded to a nonce.
+const fn padded(label: &[u8]) -> [u8; NONCE_LEN] {
+    let mut nonce = [0u8; NONCE_LEN];
+    let mut i = 0;
+    while i < label.len() {
+        nonce[i] = label[i];
+        i += 1;
+    }
+    nonce
+}
+
+/// The nonce whose keystream under a key is that key's CSRF subkey.
+pub(crate) const CSRF_SUBKEY_LABEL: [u8; NONCE_LEN] = padded(b"sealed-session/csrf-key");
+/// The nonce whose keystream under a key is that key's fingerprint subkey.
+const FINGERPRINT_SUBKEY_LABEL: [u8; NONCE_LEN] = padded(b"sealed-session/fp-key");
+
+/// A subkey for one purpose (key separation, `docs/FORMAT.md` §5): the
+/// first 32 bytes of the keystream under the key, with the purpose's fixed
+/// label as the nonce. The AEAD key itself only ever seals and opens
+/// values; random seal nonces collide with a fixed label with probability
+/// 2^-192 per seal.
+pub(crate) fn subkey(cipher: &Cipher, label: &[u8; NONCE_LEN]) -> Cipher {
+    let bytes = zeroize::Zeroizing::new(keystream32(cipher, label));
+    Cipher::new(&Key::from_array(*bytes))
+}
+
+/// Label the fingerprint tag is computed over.
 const FINGERPRINT_LABEL: &[u8] = b"sealed-session key fingerprint";
 
-/// The Poly1305 tag of an empty message under `key`, with the fixed nonce
-/// `"sealed-session/fp"` zero-padded to 24 bytes and [`FINGERPRINT_LABEL`]
-/// as associated data. Random seal nonces collide with this fixed one with
-/// probability 2^-192 per seal.
+/// The Poly1305 tag of an empty message under the key's fingerprint
+/// subkey, with the nonce `"sealed-session/fp"` zero-padded to 24 bytes and
+/// [`FINGERPRINT_LABEL`] as associated data.
 pub(crate) fn fingerprint(key: &Key) -> [u8; TAG_LEN] {
-    let mut nonce = [0u8; NONCE_LEN];
-    nonce[..17].copy_from_slice(b"sealed-session/fp");
-    let aead = XChaCha20Poly1305::new(key.expose().into());
+    let fp = subkey(&Cipher::new(key), &FINGERPRINT_SUBKEY_LABEL);
+    let nonce = padded(b"sealed-session/fp");
     // An empty message with a short AAD is always within the AEAD's limits.
-    seal_detached(&aead, &XNonce::from(nonce), FINGERPRINT_LABEL, &mut []).unwrap_or_default()
+    seal_detached(&fp.0, &XNonce::from(nonce), FINGERPRINT_LABEL, &mut []).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -350,11 +350,12 @@ impl<T> Session<T> {
     /// The CSRF token of the current session, starting one if there is none
     /// yet (a token needs a session id): the response then carries a cookie
     /// for it, so a form rendered on a first visit posts back with a token
-    /// that verifies. Each call gives the same token until the session id
-    /// changes ([`Session::regenerate`]).
+    /// that verifies. Each call gives a differently masked string (so a
+    /// compressed page shows no fixed secret: BREACH); all of them verify
+    /// until the session id changes ([`Session::regenerate`]).
     ///
     /// # Errors
-    /// [`ErrorKind::Rng`] if a new session id cannot be drawn.
+    /// [`ErrorKind::Rng`] if a new session id or the mask cannot be drawn.
     pub fn csrf_token(&self) -> Result<String> {
         let codec = self.sessions.codec();
         let mut state = self.read();
@@ -363,11 +364,10 @@ impl<T> Session<T> {
             state.dirty = true;
             state.flushed = None;
         }
-        Ok(state
-            .meta
-            .as_ref()
-            .map(|meta| codec.csrf_token(meta))
-            .unwrap_or_default())
+        match &state.meta {
+            Some(meta) => codec.csrf_token(meta),
+            None => Ok(String::new()),
+        }
     }
 
     /// Whether `presented` is the current session's CSRF token (constant

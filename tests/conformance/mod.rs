@@ -465,15 +465,24 @@ pub async fn session_persists<H: Harness>() {
     let v2 = b.session(&server).await;
     assert_eq!(id(&v2), id(&v1));
     assert_eq!(v2["visits"], 2);
-    assert_eq!(csrf(&v2), csrf(&v1), "the token follows the session id");
+    assert_ne!(csrf(&v2), csrf(&v1), "masked afresh on every rendering");
 
     let page = b.get(&server, "/").await;
     assert_eq!(page.status, 200);
     assert!(page.content_type.unwrap().starts_with("text/html"));
-    assert!(page.body.contains(&csrf(&v1)), "forms carry the token");
-    assert!(page.body.contains("name=\"csrf\""));
+    let field = "name=\"csrf\" value=\"";
+    let at = page.body.find(field).expect("forms carry the token") + field.len();
+    let token = &page.body[at..at + sealed_session::CSRF_TOKEN_LEN];
+    assert_ne!(token, csrf(&v1), "masked afresh on every rendering");
+    // The page's token works.
+    b.post(&server, "/grow", &[("bytes", "1"), ("csrf", token)])
+        .await
+        .assert_see_other();
     assert!(page.body.contains(&id(&v1)));
     assert_eq!(b.session(&server).await["visits"], 4);
+    b.post(&server, "/grow", &[("bytes", "0"), ("csrf", &csrf(&v1))])
+        .await
+        .assert_see_other();
 
     let idle = b.get(&server, NOWHERE).await;
     assert_eq!(idle.status, 404);
@@ -980,10 +989,11 @@ pub async fn handoff<A: Harness, B: Harness>() {
     let on_b = browser.session(&b).await;
     assert_eq!(id(&on_b), id(&on_a));
     assert_eq!(on_b["user"], "ada");
-    assert_eq!(csrf(&on_b), csrf(&on_a), "the token is the same on both");
+    assert_ne!(csrf(&on_b), csrf(&on_a), "masked afresh on every rendering");
 
+    // A token rendered by A is good on B.
     browser
-        .post(&b, "/grow", &[("bytes", "5000"), ("csrf", &csrf(&on_b))])
+        .post(&b, "/grow", &[("bytes", "5000"), ("csrf", &csrf(&on_a))])
         .await
         .assert_see_other();
     let back = browser.session(&a).await;
