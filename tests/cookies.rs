@@ -1149,3 +1149,42 @@ proptest! {
         }
     }
 }
+
+/// A sibling subdomain can set a cookie whose name is ours behind Unicode
+/// whitespace (`\u{a0}__Host-session`): browsers do not hold that name to
+/// the `__Host-` rules, so it can carry Domain and come from anywhere. It
+/// must not be read as ours, or the sibling could sign the visitor in to
+/// the attacker's session. Parsing with `cookie::Cookie::split_parse`, which
+/// trims all Unicode whitespace, read it as ours (found by the
+/// `cookie_header` fuzz target).
+#[test]
+fn prefix_lookalikes_with_unicode_space_are_not_ours() {
+    let e = env(CookiePolicy::default());
+    let meta = e.cookies.codec().new_session(Some("attacker")).unwrap();
+    let set = e
+        .cookies
+        .seal(&meta, &"attacker's".to_owned(), &CarriedCookies::none())
+        .unwrap();
+    let value = set[0].value();
+    for space in [
+        "\u{a0}", "\u{b}", "\u{c}", "\u{2003}", "\u{3000}", "\r", "\n",
+    ] {
+        for header in [
+            format!("{space}__Host-session={value}"),
+            format!("__Host-session{space}={value}"),
+            format!("a=b;{space}__Host-session={value}"),
+        ] {
+            let read = e.cookies.open::<String>([header.as_str()]);
+            assert!(read.session.is_none(), "{header:?} read as ours");
+            assert!(read.carried.is_empty(), "{header:?} counted as ours");
+        }
+    }
+    // Spaces and tabs are what browsers trim: those stay ours.
+    for header in [
+        format!(" \t__Host-session={value}"),
+        format!("a=b;  __Host-session = {value} "),
+    ] {
+        let read = e.cookies.open::<String>([header.as_str()]);
+        assert!(read.session.is_some(), "{header:?}");
+    }
+}

@@ -330,3 +330,46 @@ fn set_cookie_clock_behind_the_creation_time() {
     };
     assert_eq!(set_cookie::check(&case), Reached::Single);
 }
+
+/// set_cookie, crash-3f2374f0: "remember me" with an idle timeout longer
+/// than the 400 days a browser keeps a cookie is now refused by
+/// `SessionsBuilder::build` (a conflict naming both settings); the check's
+/// model did not know the rule yet.
+#[test]
+fn set_cookie_persistent_with_an_idle_timeout_past_400_days() {
+    use fuzz_checks::policy::PolicyConfig;
+    use fuzz_checks::set_cookie::{self, Case, Reached};
+    let mut lifetime = Lifetime::default();
+    lifetime.absolute = Duration::new(8_246_779_703_540_740_722, 920_103_027);
+    lifetime.idle = Duration::new(3_544_665_120_288_642_962, 795_800_926);
+    let case = Case {
+        policy: PolicyConfig {
+            name: "__Secure_rgrDU".into(),
+            path: "/".into(),
+            domain: None,
+            same_site: sealed_session::SameSite::None,
+            partitioned: true,
+            insecure: false,
+            persistent: true,
+            max_chunks: 4,
+            budget: 7168,
+        },
+        lifetime,
+        now: 253_402_300_800,
+        age: 79_562,
+        payload_len: 6992,
+        carried: (false, 0),
+        persistence: None,
+    };
+    assert_eq!(set_cookie::check(&case), Reached::CodecRefused);
+}
+
+/// cookie_header, crash-2ec8af1e: with `cookie::Cookie::split_parse`, a
+/// name behind a form feed (`\x0c\x01.23`, policy 0's `NAME.23`) was
+/// trimmed to ours; browsers trim only spaces and tabs, so a lookalike of
+/// a `__Host-` name could be tossed in by a sibling subdomain. The scan is
+/// back to trimming exactly SP and HTAB.
+#[test]
+fn cookie_header_names_behind_other_whitespace_are_not_ours() {
+    fuzz_checks::cookie_header::check(include_bytes!("fuzz_inputs/cookie_header-crash-2ec8af1e"));
+}

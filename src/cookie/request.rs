@@ -96,19 +96,28 @@ impl CarriedCookies {
     }
 }
 
-/// The `name=value` pairs of some `Cookie` header values, split by the
-/// `cookie` crate (`Cookie::split_parse`: on `;`, whitespace trimmed, no
-/// decoding, borrowing the header). Pairs it refuses (no `=`, an empty
-/// name) are skipped: they cannot be ours.
+/// Trims optional whitespace (SP, HTAB) from both ends: exactly what
+/// browsers trim (RFC 6265bis §5.6, WSP), and nothing more.
+///
+/// Not the `cookie` crate's `Cookie::split_parse`, which trims all Unicode
+/// whitespace: a sibling subdomain could then set `\u{a0}__Host-session`,
+/// a name the browser does not hold to the `__Host-` rules, and have it
+/// read as ours (found by the `cookie_header` fuzz target; the regression
+/// test is `tests/cookies.rs`, `prefix_lookalikes_with_unicode_space_are_not_ours`).
+fn trim_ows(s: &str) -> &str {
+    s.trim_matches([' ', '\t'])
+}
+
+/// The `name=value` pairs of some `Cookie` header values, leniently split.
 pub(crate) fn pairs<'a>(
     headers: impl IntoIterator<Item = &'a str>,
 ) -> impl Iterator<Item = (&'a str, &'a str)> {
     headers
         .into_iter()
-        .flat_map(::cookie::Cookie::split_parse)
+        .flat_map(|header| header.split(';'))
         .filter_map(|pair| {
-            let pair = pair.ok()?;
-            Some((pair.name_raw()?, pair.value_raw()?))
+            let (name, value) = pair.split_once('=')?;
+            Some((trim_ows(name), trim_ows(value)))
         })
 }
 

@@ -135,15 +135,14 @@ impl Sessions {
     /// every one: HTTP/2 and HTTP/3 send one per cookie). Never fails and
     /// never panics: any problem reads as "no session".
     ///
-    /// Parsing is lenient (RFC 6265bis §5.8.1) and done by the `cookie`
-    /// crate (`Cookie::split_parse`): each header value is split on `;`,
-    /// whitespace around names and values is trimmed, a name ends at the
-    /// first `=`, and a pair without `=` or with an empty name is skipped.
-    /// Names are compared exactly (case-sensitive); values are taken as
-    /// sent (no unquoting, no percent-decoding). The scan borrows the
-    /// header and allocates nothing per pair, and a value longer than a
-    /// browser could have stored under its name is skipped before any
-    /// decoding.
+    /// Parsing is lenient (RFC 6265bis §5.8.1): each header value is split
+    /// on `;`, spaces and tabs around names and values are trimmed (exactly
+    /// what browsers trim: a name with other whitespace around it is not
+    /// ours, so no lookalike of a `__Host-` name gets in), and a name ends
+    /// at the first `=`. Names are compared exactly (case-sensitive);
+    /// values are taken as sent (no unquoting, no percent-decoding). The
+    /// scan allocates nothing per pair, and a value longer than a browser
+    /// could have stored under its name is skipped before any decoding.
     ///
     /// Candidates, each opened with [`SessionCodec::open`]:
     ///
