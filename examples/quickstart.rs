@@ -66,7 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Rotation: a new primary key; the old value opens and asks to be re-sealed.
     let mut rotated = keyring;
     rotated.add_open_only(KeyId(2), sealed_session::Key::generate())?;
-    rotated.promote(KeyId(2))?;
+    rotated.promote(KeyId(2), sealed_session::Clock::now(&clock))?;
     let codec2 = SessionCodec::builder(rotated)
         .clock(Arc::new(clock.clone()))
         .build()?;

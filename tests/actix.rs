@@ -527,7 +527,12 @@ async fn key_rotation_reseals_an_old_key_cookie() {
     let mut rotated = old.clone();
     let new_key = Key::generate();
     rotated.add_open_only(KeyId(2), new_key.clone()).unwrap();
-    rotated.promote(KeyId(2)).unwrap();
+    rotated
+        .promote(
+            KeyId(2),
+            time::OffsetDateTime::from_unix_timestamp(T0).unwrap(),
+        )
+        .unwrap();
     let only_new = Keyring::new(KeyId(2), new_key);
 
     let (base_old, old_server) = start(cookies(&demo::Settings::new(old), &clock)).await;

@@ -184,8 +184,9 @@ fn keyring_check_shows_ids_roles_fingerprints_and_never_keys() {
 #[test]
 fn rotate_adds_then_promotes_then_retires() {
     let start = format!("1:{}", key_text(1));
+    let t = T.to_string();
     let step = |keys: &str| {
-        let out = run(&["keyring", "rotate"], Some(keys), None);
+        let out = run(&["keyring", "rotate", "--now", &t], Some(keys), None);
         assert_eq!(out.status, 0, "{}", out.stderr);
         assert_eq!(out.stderr.lines().count(), 1, "one line: {:?}", out.stderr);
         let ring: Keyring = out.stdout.trim().parse().unwrap();
@@ -207,8 +208,45 @@ fn rotate_adds_then_promotes_then_retires() {
     assert_eq!(ring.ids().collect::<Vec<_>>(), [KeyId(2), KeyId(1)]);
     assert_eq!(ring.get(KeyId(2)), Some(&new_key));
 
-    let (retired, ring, note) = step(&promoted);
+    assert!(
+        promoted.ends_with(&format!("@{T}")),
+        "the old key is stamped"
+    );
+    // Right after the promotion, retiring would sign out idle users.
+    let early = run(&["keyring", "rotate", "--now", &t], Some(&promoted), None);
+    assert_eq!(early.status, 2, "{}", early.stderr);
+    assert!(
+        early.stderr.contains("stopped sealing at"),
+        "{}",
+        early.stderr
+    );
+    assert!(early.stdout.is_empty());
+    let forced = run(
+        &["keyring", "rotate", "--now", &t, "--force"],
+        Some(&promoted),
+        None,
+    );
+    assert_eq!(forced.status, 0, "{}", forced.stderr);
+    assert!(forced.stderr.starts_with("retired key 1"));
+    // After the idle timeout and skew (30 min + 60 s by default; the
+    // servers' values can be passed with --idle and --skew) it is due.
+    let due = (T + 1800 + 60).to_string();
+    let out = run(&["keyring", "rotate", "--now", &due], Some(&promoted), None);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let (retired, ring, note) = (
+        out.stdout.trim().to_owned(),
+        out.stdout.trim().parse::<Keyring>().unwrap(),
+        out.stderr,
+    );
     assert!(note.starts_with("retired key 1"), "{note}");
+    let short = run(
+        &[
+            "keyring", "rotate", "--now", &t, "--idle", "0", "--skew", "0",
+        ],
+        Some(&promoted),
+        None,
+    );
+    assert_eq!(short.status, 0, "{}", short.stderr);
     assert_eq!(ring.ids().collect::<Vec<_>>(), [KeyId(2)]);
     assert_eq!(ring.get(KeyId(2)), Some(&new_key));
 

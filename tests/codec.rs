@@ -265,7 +265,9 @@ fn three_stage_rotation_loses_no_session() {
 
     // Stage 2: key 2 promoted. Old values open, and ask to be re-sealed.
     let mut ring2 = ring1;
-    ring2.promote(KeyId(2)).unwrap();
+    ring2
+        .promote(KeyId(2), time::OffsetDateTime::now_utc())
+        .unwrap();
     let stage2 = codec(ring2.clone());
     let v2 = stage2.seal(&sample()).unwrap();
     // A server still at stage 1 opens stage-2 values (that is why stage 1 exists).
@@ -470,5 +472,49 @@ fn refusals_name_the_header_key_id_once_the_header_is_read() {
     assert!(
         !err.to_string().contains('9'),
         "the key id is not in the message"
+    );
+}
+
+/// A leaked old key stops working within one idle timeout of its demotion:
+/// from its stop time plus the idle timeout and the skew, values under it
+/// are refused whatever they claim inside (an attacker with the key can
+/// stamp any times). 0.1 opened them for as long as the key was in the ring.
+#[test]
+fn a_demoted_key_opens_nothing_after_the_idle_timeout() {
+    let t0 = 1_764_000_000;
+    let at = |s: i64| time::OffsetDateTime::from_unix_timestamp(t0 + s).unwrap();
+    let lifetime = sealed_session::Lifetime::default();
+    let idle_and_skew = (lifetime.idle + lifetime.skew).whole_seconds();
+    let mut promoted = ring(1, 1);
+    promoted
+        .add_open_only(KeyId(2), Key::from_bytes(&[2; 32]).unwrap())
+        .unwrap();
+    promoted.promote(KeyId(2), at(0)).unwrap();
+    let clock = ManualClock::at_unix(t0);
+    let servers = SessionCodec::builder(promoted)
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
+    // The attacker seals under the old key with times that look fresh.
+    let forge = |now: i64| {
+        SessionCodec::builder(ring(1, 1))
+            .clock(Arc::new(ManualClock::at_unix(t0 + now)))
+            .build()
+            .unwrap()
+            .seal(&sample())
+            .unwrap()
+    };
+    clock.set_unix(t0 + idle_and_skew - 1);
+    let opened = servers.open::<Data>(&forge(idle_and_skew - 1)).unwrap();
+    assert_eq!(opened.reseal_due(), Some(ResealReason::NonPrimaryKey));
+    clock.set_unix(t0 + idle_and_skew);
+    let err = servers.open::<Data>(&forge(idle_and_skew)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unauthenticated);
+    assert_eq!(err.key_id(), Some(KeyId(1)));
+    // The new key is unaffected.
+    assert!(
+        servers
+            .open::<Data>(&servers.seal(&sample()).unwrap())
+            .is_ok()
     );
 }

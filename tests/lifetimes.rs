@@ -214,7 +214,10 @@ fn revocation_per_subject_and_per_session() {
     let too_soon = c
         .seal_session(&c.new_session(Some("alice")).unwrap(), &4u8)
         .unwrap();
-    assert_eq!(c.open::<u8>(&too_soon).unwrap_err().kind(), ErrorKind::Revoked);
+    assert_eq!(
+        c.open::<u8>(&too_soon).unwrap_err().kind(),
+        ErrorKind::Revoked
+    );
     clock.advance(c.lifetime().skew);
     let alice3 = c
         .seal_session(&c.new_session(Some("alice")).unwrap(), &4u8)

@@ -112,6 +112,9 @@ impl SessionCodecBuilder {
                     id: e.id,
                     cipher: e.cipher.clone(),
                     csrf: e.csrf.clone(),
+                    open_until: e
+                        .demoted
+                        .map(|t| crate::keys::keyring::retire_after(t, &self.lifetime)),
                     aad: envelope::associated_data(e.id, &self.name, &self.purpose)?
                         .into_boxed_slice(),
                 })

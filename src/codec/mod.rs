@@ -51,6 +51,9 @@ pub(crate) struct Slot {
     cipher: Cipher,
     /// The key's CSRF subkey.
     csrf: Cipher,
+    /// For a key that stopped sealing: values under it are refused from
+    /// this Unix second on (its stop time, the idle timeout and the skew).
+    open_until: Option<u64>,
     aad: Box<[u8]>,
 }
 

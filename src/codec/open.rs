@@ -110,13 +110,22 @@ impl SessionCodec {
             .enumerate()
             .find(|(_, s)| s.id == key_id)
             .ok_or_else(|| Error::new(ErrorKind::Unauthenticated))?;
+        // A key that stopped sealing opens nothing once every session it
+        // sealed is past its idle deadline, whatever a value claims inside:
+        // a leaked old key is useless from then on. No AEAD call.
+        let now_time = self.clock.now();
+        if slot
+            .open_until
+            .is_some_and(|until| unix_seconds(now_time) >= until)
+        {
+            return Err(Error::new(ErrorKind::Unauthenticated));
+        }
         let plaintext = untrusted.open(&slot.cipher, &slot.aad)?;
         let (claims, data) = payload::decode_claims(plaintext.as_slice())?;
         if claims.kind() != kind {
             return Err(Error::new(ErrorKind::WrongKind));
         }
         let data_start = plaintext.as_slice().len() - data.len();
-        let now_time = self.clock.now();
         let now = unix_seconds(now_time);
         let verdict = self.lifetime.check(&claims, now)?;
         let meta = SessionMeta {

@@ -3,9 +3,12 @@
 use core::fmt;
 use core::str::FromStr;
 
+use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::error::{ConfigError, Result};
+use crate::freshness::clock::{from_unix_seconds, unix_seconds};
+use crate::freshness::lifetime::{Lifetime, secs};
 use crate::keys::key::{Key, KeyId};
 use crate::seal::aead::Cipher;
 
@@ -16,6 +19,10 @@ pub(crate) struct Entry {
     pub(crate) cipher: Cipher,
     /// The key's CSRF subkey (key separation).
     pub(crate) csrf: Cipher,
+    /// For an open-only key: when it stopped sealing (Unix seconds), if
+    /// known. Values under it are refused once the idle timeout and the
+    /// skew have passed since.
+    pub(crate) demoted: Option<u64>,
 }
 
 /// An ordered set of keys: the first is the **primary**, the only one that
@@ -34,17 +41,26 @@ pub(crate) struct Entry {
 ///    all of them can already open the new key's values.
 /// 2. **Promote** it ([`Keyring::promote`]); new seals use it, and values
 ///    under the old key still open, reporting a non-primary key so the
-///    caller re-seals them.
-/// 3. Once the longest session lifetime has passed, **retire** the old key
-///    ([`Keyring::remove`]). Every value sealed under it is then refused.
+///    caller re-seals them. The old key records the time it stopped
+///    sealing.
+/// 3. Once the idle timeout and the clock skew have passed since then,
+///    **retire** the old key ([`Keyring::remove`]): every live session has
+///    been re-sealed under the new one by then (a session not re-sealed
+///    within the idle timeout is dead anyway). Until it is retired, the
+///    codec already refuses values under it from that moment on, whatever
+///    they claim inside, so a leaked old key stops working within one idle
+///    timeout of its demotion.
 ///
-/// [`Keyring::next_rotation_stage`] computes the next of these steps.
+/// [`Keyring::next_rotation_stage`] computes the next of these steps and
+/// will not retire a key early unless forced.
 ///
 /// # The string form
 ///
 /// Operators keep a keyring in one environment variable or secret-manager
 /// entry: comma-separated `id:key` entries, primary first, each key as
-/// base64url (43 characters) or hex (64 characters).
+/// base64url (43 characters) or hex (64 characters). An open-only key may
+/// carry the time it stopped sealing, in Unix seconds: `id:key@1764000000`
+/// (0.1's strings, without it, still parse).
 ///
 /// ```
 /// use sealed_session::{Key, KeyId, Keyring};
@@ -106,15 +122,50 @@ impl Keyring {
         Ok(())
     }
 
-    /// Makes `id` the primary (stage 2 of a rotation); the former primary
-    /// stays in the ring as open-only.
+    /// Adds a key that no longer seals, with the time it stopped sealing:
+    /// values under it are refused once the idle timeout and the skew have
+    /// passed since `demoted`.
+    ///
+    /// # Errors
+    /// [`ConfigError`] if `id` is already in the ring.
+    pub fn add_demoted(
+        &mut self,
+        id: KeyId,
+        key: Key,
+        demoted: OffsetDateTime,
+    ) -> Result<(), ConfigError> {
+        self.add_open_only(id, key)?;
+        if let Some(e) = self.entries.last_mut() {
+            e.demoted = Some(unix_seconds(demoted));
+        }
+        Ok(())
+    }
+
+    /// When the open-only key `id` stopped sealing, if the ring records it.
+    #[must_use]
+    pub fn demoted_at(&self, id: KeyId) -> Option<OffsetDateTime> {
+        self.entries
+            .iter()
+            .find(|e| e.id == id)
+            .and_then(|e| e.demoted)
+            .map(from_unix_seconds)
+    }
+
+    /// Makes `id` the primary (stage 2 of a rotation) at `now`; the former
+    /// primary stays in the ring as open-only, recording `now` as the time
+    /// it stopped sealing.
     ///
     /// # Errors
     /// [`ConfigError`](crate::ConfigError) if `id` is not in the
     /// ring.
-    pub fn promote(&mut self, id: KeyId) -> Result<(), ConfigError> {
+    pub fn promote(&mut self, id: KeyId, now: OffsetDateTime) -> Result<(), ConfigError> {
         let index = self.index(id)?;
-        let promoted = self.entries.remove(index);
+        if index == 0 {
+            return Ok(());
+        }
+        let mut promoted = self.entries.remove(index);
+        promoted.demoted = None;
+        self.entries[0].demoted = Some(unix_seconds(now));
         self.entries.insert(0, promoted);
         Ok(())
     }
@@ -165,46 +216,103 @@ impl Keyring {
             out.push_str(&e.id.to_string());
             out.push(':');
             out.push_str(&e.key.to_base64url());
+            if let Some(t) = e.demoted {
+                out.push('@');
+                out.push_str(&t.to_string());
+            }
         }
         out
     }
 
-    /// The keyring after the next step of a staged rotation, and that step:
+    /// The earliest time the open-only key `id` may be retired under
+    /// `lifetime`: when it stopped sealing, plus the idle timeout and the
+    /// skew. `None` if the ring does not record when it stopped sealing.
+    #[must_use]
+    pub fn retirable_at(&self, id: KeyId, lifetime: &Lifetime) -> Option<OffsetDateTime> {
+        self.entries
+            .iter()
+            .find(|e| e.id == id)
+            .and_then(|e| e.demoted)
+            .map(|t| from_unix_seconds(retire_after(t, lifetime)))
+    }
+
+    /// The keyring after the next step of a staged rotation at `now`, and
+    /// that step:
     ///
-    /// - an open-only key newer (higher id) than the primary is promoted;
-    /// - otherwise, an open-only key older than the primary is retired
-    ///   (the lowest id first);
+    /// - an open-only key newer (higher id) than the primary is promoted,
+    ///   and the former primary records `now` as the time it stopped
+    ///   sealing;
+    /// - otherwise, an open-only key older than the primary is retired (the
+    ///   lowest id first), but only once the idle timeout and the skew of
+    ///   `lifetime` have passed since it stopped sealing: before that, live
+    ///   sessions may still carry it. `force` retires it anyway (emergency
+    ///   rotation of a leaked key: those sessions end);
     /// - otherwise a new key is added as open-only, under the highest id
     ///   plus one.
     ///
     /// ```
-    /// use sealed_session::{KeyId, Keyring, RotationStep};
+    /// use sealed_session::{KeyId, Keyring, Lifetime, RotationStep};
+    /// use time::{Duration, OffsetDateTime};
+    /// let lifetime = Lifetime::default(); // idle 30 min, skew 60 s
+    /// let t = OffsetDateTime::now_utc();
     /// let ring = Keyring::generate(KeyId(1))?;
-    /// let (ring, step) = ring.next_rotation_stage()?;
+    /// let (ring, step) = ring.next_rotation_stage(t, &lifetime, false)?;
     /// assert_eq!(step, RotationStep::Added(KeyId(2)));
-    /// let (ring, step) = ring.next_rotation_stage()?;
+    /// let (ring, step) = ring.next_rotation_stage(t, &lifetime, false)?;
     /// assert_eq!(step, RotationStep::Promoted(KeyId(2)));
-    /// let (ring, step) = ring.next_rotation_stage()?;
+    /// // A second deploy right after would sign out idle users: refused.
+    /// assert!(ring.next_rotation_stage(t + Duration::minutes(5), &lifetime, false).is_err());
+    /// let later = t + Duration::minutes(31);
+    /// let (ring, step) = ring.next_rotation_stage(later, &lifetime, false)?;
     /// assert_eq!(step, RotationStep::Retired(KeyId(1)));
     /// assert_eq!(ring.ids().collect::<Vec<_>>(), [KeyId(2)]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
     /// # Errors
-    /// [`ErrorKind::Rng`](crate::ErrorKind::Rng) if a new key is needed and
-    /// the generator fails; [`ConfigError`](crate::ConfigError)
-    /// if the highest id is `u32::MAX`.
-    pub fn next_rotation_stage(&self) -> Result<(Self, RotationStep), ConfigError> {
+    /// [`ConfigError`](crate::ConfigError) if a key would be retired too
+    /// early (the message says when it may be) or its stop time is not
+    /// recorded (a 0.1 keyring string), unless `force`; if the highest id
+    /// is `u32::MAX`; or if a new key is needed and the operating system's
+    /// generator fails.
+    pub fn next_rotation_stage(
+        &self,
+        now: OffsetDateTime,
+        lifetime: &Lifetime,
+        force: bool,
+    ) -> Result<(Self, RotationStep), ConfigError> {
         let mut next = self.clone();
         let primary = self.primary_id();
-        let others = self.entries[1..].iter().map(|e| e.id);
-        if let Some(newest) = others.clone().filter(|id| *id > primary).max() {
-            next.promote(newest)?;
+        let others = self.entries[1..].iter();
+        if let Some(newest) = others
+            .clone()
+            .map(|e| e.id)
+            .filter(|id| *id > primary)
+            .max()
+        {
+            next.promote(newest, now)?;
             return Ok((next, RotationStep::Promoted(newest)));
         }
-        if let Some(oldest) = others.min() {
-            next.remove(oldest)?;
-            return Ok((next, RotationStep::Retired(oldest)));
+        if let Some(oldest) = others.min_by_key(|e| e.id) {
+            let id = oldest.id;
+            if !force {
+                let Some(demoted) = oldest.demoted else {
+                    return Err(ConfigError::owned(format!(
+                        "key {id} has no recorded time it stopped sealing, so it cannot be \
+                         retired safely; wait the idle timeout after its promotion, then force it"
+                    )));
+                };
+                let at = retire_after(demoted, lifetime);
+                if unix_seconds(now) < at {
+                    return Err(ConfigError::owned(format!(
+                        "key {id} stopped sealing at {demoted} (Unix seconds); sessions under it \
+                         may live until {at}, the idle timeout and skew later: retire it then, \
+                         or force it to end them now"
+                    )));
+                }
+            }
+            next.remove(id)?;
+            return Ok((next, RotationStep::Retired(id)));
         }
         let highest = self.ids().max().unwrap_or(primary);
         let id = highest
@@ -237,6 +345,14 @@ impl Keyring {
     }
 }
 
+/// When a key that stopped sealing at `demoted` may go: every value under
+/// it is past its idle deadline, even from a server whose clock ran ahead.
+pub(crate) fn retire_after(demoted: u64, lifetime: &Lifetime) -> u64 {
+    demoted
+        .saturating_add(secs(lifetime.idle))
+        .saturating_add(secs(lifetime.skew))
+}
+
 fn entry(id: KeyId, key: Key) -> Entry {
     let cipher = Cipher::new(&key);
     let csrf = crate::seal::aead::subkey(&cipher, &crate::seal::aead::CSRF_SUBKEY_LABEL);
@@ -245,14 +361,16 @@ fn entry(id: KeyId, key: Key) -> Entry {
         key,
         cipher,
         csrf,
+        demoted: None,
     }
 }
 
 impl FromStr for Keyring {
     type Err = ConfigError;
 
-    /// Parses `id:key,id:key,...`, primary first. Whitespace around entries
-    /// is ignored. Errors name the entry by position and never include key
+    /// Parses `id:key,id:key@time,...`, primary first; `@time` (Unix
+    /// seconds, open-only keys only) is when a key stopped sealing.
+    /// Whitespace around entries is ignored. Errors name the entry by position and never include key
     /// material.
     fn from_str(text: &str) -> Result<Self, ConfigError> {
         let mut ring: Option<Self> = None;
@@ -270,15 +388,41 @@ impl FromStr for Keyring {
                     u32::MAX
                 ))
             })?;
+            let (key, demoted) = match key.split_once('@') {
+                Some((key, t)) => (key, Some(t)),
+                None => (key, None),
+            };
             let key: Key = key.trim().parse().map_err(|e: ConfigError| {
                 ConfigError::owned(format!("keyring entry {position}: {}", e.message()))
             })?;
-            match ring.as_mut() {
-                None => ring = Some(Self::new(id, key)),
-                Some(ring) => ring.add_open_only(id, key).map_err(|e| {
-                    ConfigError::owned(format!("keyring entry {position}: {}", e.message()))
-                })?,
-            }
+            let demoted = demoted
+                .map(|t| {
+                    t.trim()
+                        .parse::<i64>()
+                        .ok()
+                        .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+                        .filter(|t| *t >= OffsetDateTime::UNIX_EPOCH)
+                        .ok_or_else(|| {
+                            ConfigError::owned(format!(
+                                "keyring entry {position}: the time after @ is not Unix seconds"
+                            ))
+                        })
+                })
+                .transpose()?;
+            let added = match (ring.as_mut(), demoted) {
+                (None, None) => {
+                    ring = Some(Self::new(id, key));
+                    Ok(())
+                }
+                (None, Some(_)) => Err(ConfigError::new(
+                    "the primary key seals: only open-only keys carry @time",
+                )),
+                (Some(ring), None) => ring.add_open_only(id, key),
+                (Some(ring), Some(t)) => ring.add_demoted(id, key, t),
+            };
+            added.map_err(|e| {
+                ConfigError::owned(format!("keyring entry {position}: {}", e.message()))
+            })?;
         }
         ring.ok_or_else(|| ConfigError::owned("the keyring is empty".to_owned()))
     }
@@ -344,7 +488,7 @@ mod tests {
                 .starts_with("invalid configuration")
         );
         assert!(
-            ring.promote(KeyId(9))
+            ring.promote(KeyId(9), OffsetDateTime::UNIX_EPOCH)
                 .unwrap_err()
                 .to_string()
                 .starts_with("invalid configuration")
@@ -355,10 +499,14 @@ mod tests {
 
     #[test]
     fn rotation_cycles_add_promote_retire() {
+        let lifetime = Lifetime::default();
+        let mut now = OffsetDateTime::from_unix_timestamp(1_764_000_000).unwrap();
         let mut ring = Keyring::generate(KeyId(7)).unwrap();
         let mut steps = Vec::new();
         for _ in 0..6 {
-            let (next, step) = ring.next_rotation_stage().unwrap();
+            // One deploy per idle timeout and skew: every retirement is due.
+            now += lifetime.idle + lifetime.skew;
+            let (next, step) = ring.next_rotation_stage(now, &lifetime, false).unwrap();
             steps.push(step);
             ring = next;
         }
@@ -374,5 +522,57 @@ mod tests {
                 Retired(KeyId(8))
             ]
         );
+    }
+
+    /// 0.1 retired the old key on the first call after a promotion, so two
+    /// quick deploys signed out every idle user. Now the time it stopped
+    /// sealing travels in the keyring string, and retiring waits for the
+    /// idle timeout and the skew unless forced.
+    #[test]
+    fn retiring_waits_for_the_idle_timeout_unless_forced() {
+        let lifetime = Lifetime::default();
+        let t = OffsetDateTime::from_unix_timestamp(1_764_000_000).unwrap();
+        let (ring, _) = Keyring::generate(KeyId(1))
+            .unwrap()
+            .next_rotation_stage(t, &lifetime, false)
+            .unwrap();
+        let (ring, step) = ring.next_rotation_stage(t, &lifetime, false).unwrap();
+        assert_eq!(step, RotationStep::Promoted(KeyId(2)));
+        assert_eq!(ring.demoted_at(KeyId(1)), Some(t));
+        // The string form carries it, and parses back.
+        let text = ring.to_secret_string();
+        assert!(
+            text.ends_with("@1764000000"),
+            "the open-only entry is stamped"
+        );
+        let ring: Keyring = text.parse().unwrap();
+        assert_eq!(ring.demoted_at(KeyId(1)), Some(t));
+        let due = t + lifetime.idle + lifetime.skew;
+        assert_eq!(ring.retirable_at(KeyId(1), &lifetime), Some(due));
+        let err = ring
+            .next_rotation_stage(due - time::Duration::seconds(1), &lifetime, false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("key 1 stopped sealing at 1764000000"), "{err}");
+        let (forced, step) = ring.next_rotation_stage(t, &lifetime, true).unwrap();
+        assert_eq!(step, RotationStep::Retired(KeyId(1)));
+        assert_eq!(forced.ids().collect::<Vec<_>>(), [KeyId(2)]);
+        let (_, step) = ring.next_rotation_stage(due, &lifetime, false).unwrap();
+        assert_eq!(step, RotationStep::Retired(KeyId(1)));
+        // A 0.1 string has no stop time: retiring needs force.
+        let legacy: Keyring = format!("2:{},1:{}", "A".repeat(43), "Q".repeat(43))
+            .parse()
+            .unwrap();
+        assert!(legacy.next_rotation_stage(due, &lifetime, false).is_err());
+        assert!(legacy.next_rotation_stage(due, &lifetime, true).is_ok());
+        // Only open-only keys carry a stop time.
+        let err = format!("1:{}@5", "A".repeat(43))
+            .parse::<Keyring>()
+            .unwrap_err();
+        assert!(err.to_string().contains("only open-only keys"), "{err}");
+        for bad in ["@x", "@-5", "@"] {
+            let text = format!("2:{},1:{}{bad}", "A".repeat(43), "Q".repeat(43));
+            assert!(text.parse::<Keyring>().is_err(), "{bad}");
+        }
     }
 }

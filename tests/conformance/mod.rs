@@ -611,13 +611,15 @@ pub async fn key_rotation<H: Harness>() {
     let b = Browser::new();
     let first = b.login(&old, "ada").await;
 
-    let (ring2, step) = ring1.next_rotation_stage().unwrap();
+    let lifetime = cookies(&ring1, &clock).codec().lifetime().to_owned();
+    let now = || sealed_session::Clock::now(&clock);
+    let (ring2, step) = ring1.next_rotation_stage(now(), &lifetime, false).unwrap();
     assert_eq!(step, RotationStep::Added(KeyId(2)));
     let added = H::start(cookies(&ring2, &clock)).await;
     let reply = b.get(&added, NOWHERE).await;
     assert!(reply.set_cookies.is_empty(), "key 1 is still the primary");
 
-    let (ring3, step) = ring2.next_rotation_stage().unwrap();
+    let (ring3, step) = ring2.next_rotation_stage(now(), &lifetime, false).unwrap();
     assert_eq!(step, RotationStep::Promoted(KeyId(2)));
     let promoted = H::start(cookies(&ring3, &clock)).await;
     let old_value = b.cookie(&promoted, NAME).unwrap();
@@ -651,11 +653,32 @@ pub async fn key_rotation<H: Harness>() {
         .await;
     reply.assert_see_other();
 
-    let (ring4, step) = ring3.next_rotation_stage().unwrap();
+    // Retiring right after the promotion would sign out idle users: refused.
+    assert!(ring3.next_rotation_stage(now(), &lifetime, false).is_err());
+    // The user stays active while the idle timeout and skew pass.
+    let wait = lifetime.idle + lifetime.skew;
+    let step_by = lifetime.renew_after;
+    let mut waited = Duration::ZERO;
+    while waited < wait {
+        clock.advance(step_by);
+        waited += step_by;
+        assert_eq!(b.session(&promoted).await["user"], "ada");
+    }
+    let (ring4, step) = ring3.next_rotation_stage(now(), &lifetime, false).unwrap();
     assert_eq!(step, RotationStep::Retired(KeyId(1)));
     let retired = H::start(cookies(&ring4, &clock)).await;
     let v = b.session(&retired).await;
     assert_eq!(id(&v), id(&first));
+    // The old key's value is refused by the promoted ring by now, whatever
+    // it claims inside: a leaked old key is useless.
+    assert_eq!(
+        cookies(&ring3, &clock)
+            .codec()
+            .open_raw(&old_value)
+            .unwrap_err()
+            .kind(),
+        sealed_session::ErrorKind::Unauthenticated
+    );
     assert_eq!(v["user"], "ada");
     assert_eq!(v["filler_bytes"], 2);
     let reply = b

@@ -53,9 +53,16 @@ pub(crate) const ABOUT_ROTATE: &str = r#"Print the keyring after the next step o
 a one-line description of the step on stderr. Run it once per deploy:
 
 1. add: a new key (highest id + 1) joins as open-only;
-2. promote: the newest key becomes the primary, the old one stays open-only;
-3. retire: once the longest session lifetime has passed, the oldest
-   open-only key is removed, and values sealed under it stop opening."#;
+2. promote: the newest key becomes the primary, the old one stays open-only
+   and records the time it stopped sealing (`id:key@unix-seconds`);
+3. retire: once --idle plus --skew have passed since then, the oldest
+   open-only key is removed (every live session has been re-sealed under
+   the new key by then). Earlier it is refused unless --force (emergency
+   rotation of a leaked key: the sessions under it end).
+
+Servers already refuse values under an old key from that time on, whatever
+they claim inside, so a leaked old key stops working within one idle
+timeout of its promotion."#;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -110,10 +117,33 @@ pub(crate) enum KeyringCommand {
     },
     /// Print the keyring after the next step of a staged rotation
     #[command(long_about = ABOUT_ROTATE, after_help = EXIT_STATUS_HELP)]
-    Rotate {
-        #[command(flatten)]
-        keys: KeySource,
-    },
+    Rotate(RotateArgs),
+}
+
+/// `keyring rotate`: the time and lifetimes that decide when an old key
+/// may be retired.
+#[derive(Debug, Args)]
+pub(crate) struct RotateArgs {
+    #[command(flatten)]
+    pub(crate) keys: KeySource,
+    /// The current time in Unix seconds [default: the system clock]
+    #[arg(
+        long,
+        value_name = "UNIX_SECONDS",
+        value_parser = clap::value_parser!(i64).range(0..=MAX_UNIX)
+    )]
+    pub(crate) now: Option<i64>,
+    /// The servers' idle timeout, in seconds: an old key may be retired
+    /// this long (plus --skew) after it stopped sealing
+    #[arg(long, value_name = "SECONDS", default_value_t = seconds(Lifetime::default().idle))]
+    pub(crate) idle: u32,
+    /// The servers' allowed clock skew, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = seconds(Lifetime::default().skew))]
+    pub(crate) skew: u32,
+    /// Retire the old key even if sessions under it may still be live
+    /// (emergency rotation of a leaked key: those sessions end)
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 /// Where the keyring comes from. Never an argument: process listings show

@@ -54,10 +54,16 @@ pub(crate) fn check(source: &KeySource, json: bool) -> Result<u8, Failure> {
     Ok(EXIT_OK)
 }
 
-pub(crate) fn rotate(source: &KeySource) -> Result<u8, Failure> {
-    let ring = read_keyring(source)?;
+pub(crate) fn rotate(args: &RotateArgs) -> Result<u8, Failure> {
+    let ring = read_keyring(&args.keys)?;
+    let now = args.now.map_or_else(time::OffsetDateTime::now_utc, |t| {
+        time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+    });
+    let mut lifetime = Lifetime::default();
+    lifetime.idle = Duration::seconds(i64::from(args.idle));
+    lifetime.skew = Duration::seconds(i64::from(args.skew));
     let (next, step) = ring
-        .next_rotation_stage()
+        .next_rotation_stage(now, &lifetime, args.force)
         .map_err(|e| Failure::config(&e))?;
     print_line(&next.to_secret_string())?;
     let description = match step {
@@ -65,7 +71,8 @@ pub(crate) fn rotate(source: &KeySource) -> Result<u8, Failure> {
             "added key {id} as open-only: deploy this keyring everywhere, then rotate again to promote it"
         ),
         RotationStep::Promoted(id) => format!(
-            "promoted key {id} to primary: deploy this keyring; once the longest session lifetime has passed, rotate again to retire the old key"
+            "promoted key {id} to primary: deploy this keyring; after the idle timeout and skew ({} s), rotate again to retire the old key",
+            u64::from(args.idle) + u64::from(args.skew)
         ),
         RotationStep::Retired(id) => {
             format!("retired key {id}: values sealed under it no longer open")

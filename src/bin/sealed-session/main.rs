@@ -93,7 +93,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Keygen { id } => keygen(id),
         Command::Keyring(KeyringCommand::Check { keys, json }) => check(&keys, json),
-        Command::Keyring(KeyringCommand::Rotate { keys }) => rotate(&keys),
+        Command::Keyring(KeyringCommand::Rotate(args)) => rotate(&args),
         Command::Open(args) => open(&args),
         Command::Seal(args) => seal(&args),
     };
