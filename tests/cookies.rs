@@ -171,7 +171,7 @@ fn every_attribute_is_rendered_in_a_fixed_order() {
     let policy = CookiePolicy::builder()
         .name("__Secure-s")
         .path("/app")
-        .domain("example.com")
+        .shared_with_subdomains_of("example.com")
         .same_site(SameSite::None)
         .partitioned(true)
         .persistence(Persistence::UntilExpiry)
@@ -311,7 +311,7 @@ fn removal_cookies_match_the_original() {
         CookiePolicy::builder()
             .name("__Secure-s")
             .path("/app")
-            .domain("example.com")
+            .shared_with_subdomains_of("example.com")
             .same_site(SameSite::Strict)
             .build()
             .unwrap(),
@@ -376,8 +376,9 @@ fn every_validation_rule_has_a_failing_and_a_passing_case() {
         ("__Host- needs Path=/", b().path("/app"), b().path("/")),
         (
             "__Host- has no Domain",
-            b().domain("example.com"),
-            b().name("__Secure-s").domain("example.com"),
+            b().shared_with_subdomains_of("example.com"),
+            b().name("__Secure-s")
+                .shared_with_subdomains_of("example.com"),
         ),
         (
             "__Host- needs Secure",
@@ -406,8 +407,9 @@ fn every_validation_rule_has_a_failing_and_a_passing_case() {
         ),
         (
             "Domain only without a prefix or with __Secure-",
-            b().name("__Host-Http-s").domain("example.com"),
-            b().name("s").domain("example.com"),
+            b().name("__Host-Http-s")
+                .shared_with_subdomains_of("example.com"),
+            b().name("s").shared_with_subdomains_of("example.com"),
         ),
         (
             "SameSite=None needs Secure",
@@ -443,23 +445,25 @@ fn every_validation_rule_has_a_failing_and_a_passing_case() {
         ),
         (
             "Domain has no ;",
-            b().name("s").domain("example.com;Path=/x"),
-            b().name("s").domain("example.com"),
+            b().name("s")
+                .shared_with_subdomains_of("example.com;Path=/x"),
+            b().name("s").shared_with_subdomains_of("example.com"),
         ),
         (
             "Domain has no CTL",
-            b().name("s").domain("example.com\r\n"),
-            b().name("s").domain("www.example.com"),
+            b().name("s").shared_with_subdomains_of("example.com\r\n"),
+            b().name("s").shared_with_subdomains_of("www.example.com"),
         ),
         (
             "Domain at most 1024 bytes",
-            b().name("s").domain("a".repeat(1025)),
-            b().name("s").domain(format!("{}.com", "a".repeat(63))),
+            b().name("s").shared_with_subdomains_of("a".repeat(1025)),
+            b().name("s")
+                .shared_with_subdomains_of(format!("{}.com", "a".repeat(63))),
         ),
         (
             "Domain has no leading dot",
-            b().name("s").domain(".example.com"),
-            b().name("s").domain("example.com"),
+            b().name("s").shared_with_subdomains_of(".example.com"),
+            b().name("s").shared_with_subdomains_of("example.com"),
         ),
         ("chunk cap at least 2", b().chunked(0), b().chunked(2)),
         ("chunk cap at most 16", b().chunked(17), b().chunked(16)),

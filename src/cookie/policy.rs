@@ -39,10 +39,10 @@ use crate::cookie::policy_builder::CookiePolicyBuilder;
 /// assert_eq!(strict.same_site(), SameSite::Strict);
 ///
 /// // `__Host-` cookies cannot carry a Domain: refused when built.
-/// assert!(CookiePolicy::builder().domain("example.com").build().is_err());
+/// assert!(CookiePolicy::builder().shared_with_subdomains_of("example.com").build().is_err());
 /// let shared = CookiePolicy::builder()
 ///     .name("__Secure-session")
-///     .domain("example.com")
+///     .shared_with_subdomains_of("example.com")
 ///     .build()?;
 /// assert_eq!(shared.domain(), Some("example.com"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -230,11 +230,11 @@ mod tests {
     fn host_prefix_rules() {
         let host = || CookiePolicy::builder().name("__Host-s");
         assert!(refused(host().path("/app")).contains("Path=/"));
-        assert!(refused(host().domain("example.com")).contains("Domain"));
+        assert!(refused(host().shared_with_subdomains_of("example.com")).contains("Domain"));
         assert!(refused(host().allow_insecure_http()).contains("allow_insecure_http"));
         let hh = || CookiePolicy::builder().name("__Host-Http-s");
         refused(hh().path("/app"));
-        refused(hh().domain("example.com"));
+        refused(hh().shared_with_subdomains_of("example.com"));
         host().build().unwrap();
         hh().build().unwrap();
     }
@@ -246,7 +246,7 @@ mod tests {
             CookiePolicy::builder()
                 .name(name)
                 .path("/app")
-                .domain("example.com")
+                .shared_with_subdomains_of("example.com")
                 .build()
                 .unwrap();
         }
@@ -266,15 +266,15 @@ mod tests {
 
     #[test]
     fn domain_forces_secure_prefix_or_none() {
-        refused(CookiePolicy::builder().domain("example.com"));
+        refused(CookiePolicy::builder().shared_with_subdomains_of("example.com"));
         CookiePolicy::builder()
             .name("__Secure-s")
-            .domain("example.com")
+            .shared_with_subdomains_of("example.com")
             .build()
             .unwrap();
         CookiePolicy::builder()
             .name("s")
-            .domain("example.com")
+            .shared_with_subdomains_of("example.com")
             .build()
             .unwrap();
     }
@@ -308,7 +308,11 @@ mod tests {
 
     #[test]
     fn domains_are_checked() {
-        let d = |domain: &str| CookiePolicy::builder().name("__Secure-s").domain(domain);
+        let d = |domain: &str| {
+            CookiePolicy::builder()
+                .name("__Secure-s")
+                .shared_with_subdomains_of(domain)
+        };
         for bad in [
             "",
             ".example.com",

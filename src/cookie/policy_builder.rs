@@ -86,21 +86,29 @@ impl CookiePolicyBuilder {
         self.with(|b| b.path = path.into())
     }
 
-    /// The Domain attribute, which shares the cookie with every subdomain.
-    /// Default none (host-only).
+    /// Sets the Domain attribute to `domain`: the browser then sends the
+    /// cookie to every subdomain of it too. Default: none (host-only), the
+    /// only setting safe against a hostile or compromised sibling.
     ///
-    /// A Domain cannot be combined with `__Host-`: use `__Secure-` (the
-    /// recommended choice, ASVS 5.0 3.3.1; `__Http-` works too) or a name
-    /// without a prefix.
-    /// Note that any subdomain can then set a cookie with the same name;
-    /// [`Sessions::open`](crate::Sessions::open) tries each and
-    /// keeps only one that authenticates, but a subdomain holding a valid
-    /// session of its own can still swap it in.
+    /// # Warning: cookie tossing
+    ///
+    /// A Domain cookie cannot use `__Host-`, and without it any subdomain
+    /// of `domain` (a user-content host, a forgotten staging site, one
+    /// that is taken over) can **set** a cookie with this name for the
+    /// whole domain: it can toss in a session of its own (signing the
+    /// visitor in as the attacker, login CSRF by cookie), or a stale one.
+    /// [`Sessions::open`](crate::Sessions::open) only accepts values that
+    /// authenticate under your keys, and keeps the newest, but a sibling
+    /// that holds any valid session of yours can still swap it in. Use a
+    /// Domain only when every host under `domain` is yours and trusted;
+    /// otherwise keep the `__Host-` default and share nothing. Pick
+    /// `__Secure-` for the name (ASVS 5.0 3.3.1; `__Http-` works too): it
+    /// at least keeps a plain-HTTP sibling out.
     ///
     /// It must be a host name (letters, digits, hyphens and dots, RFC 1034
     /// §3.5 / RFC 1123 §2.1; internationalised names in their `xn--` form)
     /// without a leading dot, at most [`MAX_ATTRIBUTE_VALUE_LEN`] bytes.
-    pub fn domain(self, domain: impl Into<String>) -> Self {
+    pub fn shared_with_subdomains_of(self, domain: impl Into<String>) -> Self {
         self.with(|b| b.domain = Some(domain.into()))
     }
 

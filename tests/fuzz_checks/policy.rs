@@ -66,7 +66,7 @@ impl PolicyConfig {
             .cookie_header_budget(self.budget)
             .persistence(self.persistence());
         if let Some(d) = &self.domain {
-            b = b.domain(d.clone());
+            b = b.shared_with_subdomains_of(d.clone());
         }
         if self.insecure {
             b = b.allow_insecure_http();
