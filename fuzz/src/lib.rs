@@ -14,6 +14,7 @@ use sealed_session::Lifetime;
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
+pub mod base64_engines;
 #[path = "../../tests/fuzz_checks/mod.rs"]
 pub mod checks;
 

@@ -255,4 +255,26 @@ mod tests {
             "{shown}"
         );
     }
+
+    /// With `simd-base64`, the SIMD engine agrees with the portable one on
+    /// valid and damaged text (the `base64_engines` fuzz target checks the
+    /// same, for longer, in CI's smoke run).
+    #[cfg(feature = "simd-base64")]
+    #[test]
+    fn the_simd_engine_agrees_with_the_portable_one() {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use proptest::prelude::*;
+        proptest!(|(bytes in proptest::collection::vec(any::<u8>(), 0..600), at in any::<usize>(), with in 0u8..128)| {
+            let text = URL_SAFE_NO_PAD.encode(&bytes);
+            prop_assert_eq!(base64url().encode(&bytes), text.clone());
+            let mut damaged = text.clone().into_bytes();
+            if !damaged.is_empty() {
+                let i = at % damaged.len();
+                damaged[i] = with;
+            }
+            for t in [text.clone(), String::from_utf8_lossy(&damaged).into_owned(), format!("{text}A")] {
+                prop_assert_eq!(base64url().decode(&t).ok(), URL_SAFE_NO_PAD.decode(&t).ok());
+            }
+        });
+    }
 }
