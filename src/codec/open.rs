@@ -28,7 +28,7 @@ impl SessionCodec {
     /// # Errors
     /// Every error means "no session"; [`Error::kind`] says why, for logs.
     pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>> {
-        self.open_decoding(value, payload::decode_data::<T>)
+        self.open_kind(value, SealKind::Session, payload::decode_data::<T>)
     }
 
     /// Opens a single-use value ([`SessionCodec::seal_single_use`]) and
@@ -40,9 +40,7 @@ impl SessionCodec {
     /// As for [`SessionCodec::open`]; [`ErrorKind::Replayed`] the second
     /// time, and always without a replay guard.
     pub fn open_single_use<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>> {
-        self.open_with(value, SealKind::SingleUse, |plaintext, start| {
-            payload::decode_data::<T>(&plaintext.as_slice()[start..])
-        })
+        self.open_kind(value, SealKind::SingleUse, payload::decode_data::<T>)
     }
 
     /// [`SessionCodec::open_single_use`] with the app's data as raw
@@ -52,9 +50,7 @@ impl SessionCodec {
     /// As for [`SessionCodec::open_single_use`], except
     /// [`ErrorKind::PayloadMismatch`], which cannot occur.
     pub fn open_single_use_raw(&self, value: &str) -> Result<Opened<Vec<u8>>> {
-        self.open_with(value, SealKind::SingleUse, |plaintext, start| {
-            Ok(plaintext.into_tail(start))
-        })
+        self.open_raw_kind(value, SealKind::SingleUse)
     }
 
     /// [`SessionCodec::open`](crate::SessionCodec::open) with the app's data decoded by `decode`,
@@ -64,8 +60,23 @@ impl SessionCodec {
         value: &str,
         decode: impl FnOnce(&[u8]) -> Result<T>,
     ) -> Result<Opened<T>> {
-        self.open_with(value, SealKind::Session, |plaintext, start| {
+        self.open_kind(value, SealKind::Session, decode)
+    }
+
+    fn open_kind<T>(
+        &self,
+        value: &str,
+        kind: SealKind,
+        decode: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<Opened<T>> {
+        self.open_with(value, kind, |plaintext, start| {
             decode(&plaintext.as_slice()[start..])
+        })
+    }
+
+    fn open_raw_kind(&self, value: &str, kind: SealKind) -> Result<Opened<Vec<u8>>> {
+        self.open_with(value, kind, |plaintext, start| {
+            Ok(plaintext.into_tail(start))
         })
     }
 
@@ -76,9 +87,7 @@ impl SessionCodec {
     /// As for [`SessionCodec::open`](crate::SessionCodec::open), except
     /// [`ErrorKind::PayloadMismatch`](crate::ErrorKind::PayloadMismatch), which cannot occur.
     pub fn open_raw(&self, value: &str) -> Result<Opened<Vec<u8>>> {
-        self.open_with(value, SealKind::Session, |plaintext, start| {
-            Ok(plaintext.into_tail(start))
-        })
+        self.open_raw_kind(value, SealKind::Session)
     }
 
     /// Opens `value`; `decode` turns the authenticated plaintext, whose

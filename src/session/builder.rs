@@ -1,6 +1,5 @@
 //! [`SessionsBuilder`]: every setting of a [`Sessions`], each in one place.
 
-use core::fmt;
 use std::sync::Arc;
 
 use crate::codec::SessionCodecBuilder;
@@ -32,6 +31,7 @@ use crate::session::sessions::Sessions;
 /// assert_eq!(sessions.policy().name(), "__Host-session");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[derive(Debug)]
 #[must_use]
 pub struct SessionsBuilder {
     codec: SessionCodecBuilder,
@@ -123,16 +123,6 @@ impl SessionsBuilder {
             .max_value_len(self.policy.max_value_len())
             .build()?;
         Ok(Sessions::from_parts(codec, self.policy, self.cross_origin))
-    }
-}
-
-impl fmt::Debug for SessionsBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionsBuilder")
-            .field("codec", &self.codec)
-            .field("policy", &self.policy)
-            .field("cross_origin", &self.cross_origin)
-            .finish()
     }
 }
 

@@ -120,12 +120,9 @@ pub(crate) enum KeyringCommand {
     Rotate(RotateArgs),
 }
 
-/// `keyring rotate`: the time and lifetimes that decide when an old key
-/// may be retired.
+/// `--now`, for commands whose answer depends on the time.
 #[derive(Debug, Args)]
-pub(crate) struct RotateArgs {
-    #[command(flatten)]
-    pub(crate) keys: KeySource,
+pub(crate) struct NowArg {
     /// The current time in Unix seconds [default: the system clock]
     #[arg(
         long,
@@ -133,17 +130,6 @@ pub(crate) struct RotateArgs {
         value_parser = clap::value_parser!(i64).range(0..=MAX_UNIX)
     )]
     pub(crate) now: Option<i64>,
-    /// The servers' idle timeout, in seconds: an old key may be retired
-    /// this long (plus --skew) after it stopped sealing
-    #[arg(long, value_name = "SECONDS", default_value_t = seconds(Lifetime::default().idle))]
-    pub(crate) idle: u32,
-    /// The servers' allowed clock skew, in seconds
-    #[arg(long, value_name = "SECONDS", default_value_t = seconds(Lifetime::default().skew))]
-    pub(crate) skew: u32,
-    /// Retire the old key even if sessions under it may still be live
-    /// (emergency rotation of a leaked key: those sessions end)
-    #[arg(long)]
-    pub(crate) force: bool,
 }
 
 /// Where the keyring comes from. Never an argument: process listings show
@@ -175,22 +161,25 @@ pub(crate) struct CodecArgs {
     /// The purpose label (bound into the value)
     #[arg(long, value_name = "LABEL", default_value = DEFAULT_PURPOSE)]
     pub(crate) purpose: String,
-    /// The current time in Unix seconds [default: the system clock]
-    #[arg(
-        long,
-        value_name = "UNIX_SECONDS",
-        value_parser = clap::value_parser!(i64).range(0..=MAX_UNIX)
-    )]
-    pub(crate) now: Option<i64>,
+    #[command(flatten)]
+    pub(crate) clock: NowArg,
     /// Absolute session lifetime, from creation, in seconds
     #[arg(long, value_name = "SECONDS", default_value_t = seconds(Lifetime::default().absolute))]
     pub(crate) absolute: u32,
-    /// Idle timeout: a value not re-sealed within this is refused, in seconds
-    #[arg(long, value_name = "SECONDS", default_value_t = seconds(Lifetime::default().idle))]
-    pub(crate) idle: u32,
+    #[command(flatten)]
+    pub(crate) timing: IdleAndSkew,
     /// A value older than this is due for a re-seal, in seconds (must be shorter than --idle)
     #[arg(long, value_name = "SECONDS", default_value_t = seconds(Lifetime::default().renew_after))]
     pub(crate) renew_after: u32,
+}
+
+/// `--idle` and `--skew`, the servers' settings that decide both when a
+/// value expires and when an old key may be retired.
+#[derive(Debug, Args)]
+pub(crate) struct IdleAndSkew {
+    /// Idle timeout: a value not re-sealed within this is refused, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = seconds(Lifetime::default().idle))]
+    pub(crate) idle: u32,
     /// Allowed clock skew for seal and creation times in the future, in seconds
     #[arg(long, value_name = "SECONDS", default_value_t = seconds(Lifetime::default().skew))]
     pub(crate) skew: u32,
@@ -220,4 +209,23 @@ pub(crate) struct SealArgs {
     pub(crate) subject: Option<String>,
     #[command(flatten)]
     pub(crate) codec: CodecArgs,
+}
+
+/// `keyring rotate`: the time and lifetimes that decide when an old key
+/// may be retired.
+#[derive(Debug, Args)]
+pub(crate) struct RotateArgs {
+    /// Retire the old key even if sessions under it may still be live
+    /// (emergency rotation of a leaked key: those sessions end)
+    #[arg(long)]
+    pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) keys: KeySource,
+    // The time of the step (the promotion's stop time is recorded), and the
+    // servers' idle timeout and skew: an old key may be retired this long
+    // after it stopped sealing.
+    #[command(flatten)]
+    pub(crate) clock: NowArg,
+    #[command(flatten)]
+    pub(crate) timing: IdleAndSkew,
 }

@@ -56,12 +56,15 @@ pub(crate) fn check(source: &KeySource, json: bool) -> Result<u8, Failure> {
 
 pub(crate) fn rotate(args: &RotateArgs) -> Result<u8, Failure> {
     let ring = read_keyring(&args.keys)?;
-    let now = args.now.map_or_else(time::OffsetDateTime::now_utc, |t| {
-        time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-    });
+    let now = args
+        .clock
+        .now
+        .map_or_else(time::OffsetDateTime::now_utc, |t| {
+            time::OffsetDateTime::from_unix_timestamp(t).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        });
     let mut lifetime = Lifetime::default();
-    lifetime.idle = Duration::seconds(i64::from(args.idle));
-    lifetime.skew = Duration::seconds(i64::from(args.skew));
+    lifetime.idle = Duration::seconds(i64::from(args.timing.idle));
+    lifetime.skew = Duration::seconds(i64::from(args.timing.skew));
     let (next, step) = ring
         .next_rotation_stage(now, &lifetime, args.force)
         .map_err(|e| Failure::config(&e))?;
@@ -72,7 +75,7 @@ pub(crate) fn rotate(args: &RotateArgs) -> Result<u8, Failure> {
         ),
         RotationStep::Promoted(id) => format!(
             "promoted key {id} to primary: deploy this keyring; after the idle timeout and skew ({} s), rotate again to retire the old key",
-            u64::from(args.idle) + u64::from(args.skew)
+            u64::from(args.timing.idle) + u64::from(args.timing.skew)
         ),
         RotationStep::Retired(id) => {
             format!("retired key {id}: values sealed under it no longer open")

@@ -137,9 +137,9 @@ pub(crate) fn seal(args: &SealArgs) -> Result<u8, Failure> {
 pub(crate) fn lifetime(args: &CodecArgs) -> Lifetime {
     let mut lifetime = Lifetime::default();
     lifetime.absolute = Duration::seconds(i64::from(args.absolute));
-    lifetime.idle = Duration::seconds(i64::from(args.idle));
+    lifetime.idle = Duration::seconds(i64::from(args.timing.idle));
     lifetime.renew_after = Duration::seconds(i64::from(args.renew_after));
-    lifetime.skew = Duration::seconds(i64::from(args.skew));
+    lifetime.skew = Duration::seconds(i64::from(args.timing.skew));
     lifetime
 }
 
@@ -148,7 +148,7 @@ pub(crate) fn builder(args: &CodecArgs, ring: Keyring, replay_guard: bool) -> Se
         .cookie_name(args.name.as_str())
         .purpose(args.purpose.as_str())
         .lifetime(lifetime(args));
-    if let Some(now) = args.now {
+    if let Some(now) = args.clock.now {
         builder = builder.clock(Arc::new(ManualClock::at_unix(now)));
     }
     if replay_guard {
@@ -169,7 +169,7 @@ pub(crate) fn sessions(
         .purpose(args.purpose.as_str())
         .lifetime(lifetime(args))
         .replay_guard(Arc::new(MemoryReplayGuard::new(1)));
-    if let Some(now) = args.now {
+    if let Some(now) = args.clock.now {
         builder = builder.clock(Arc::new(ManualClock::at_unix(now)));
     }
     builder.build()
