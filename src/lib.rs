@@ -23,8 +23,14 @@ pub use crate::csrf::{CSRF_FIELD, CSRF_HEADER, CSRF_TOKEN_LEN, CrossOrigin, MAX_
 pub use crate::error::{ConfigError, Error, ErrorKind, Result};
 pub use crate::freshness::clock::{Clock, ManualClock, SystemClock};
 pub use crate::freshness::lifetime::Lifetime;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use crate::freshness::redis_store::{DEFAULT_STORE_TIMEOUT, RedisOptions, RedisStore};
 pub use crate::freshness::replay::{MemoryReplayGuard, ReplayGuard, SessionRecord};
 pub use crate::freshness::revocation::{MemoryRevocation, Revocation};
+pub use crate::freshness::store::{
+    Freshness, FreshnessStore, MemoryStore, StoreError, StoreFuture, StorePolicy,
+};
 pub use crate::keys::key::{KEY_LEN, Key, KeyId};
 pub use crate::keys::keyring::{Keyring, RotationStep};
 pub use crate::session::builder::SessionsBuilder;

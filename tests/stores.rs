@@ -1,0 +1,332 @@
+//! One conformance suite for every `FreshnessStore`: the in-memory one, and
+//! with the `redis` feature the Redis one on a real server.
+//!
+//! The Redis tests need `SESSION_TEST_REDIS_URL` (`.ci/run` starts a
+//! throwaway `redis-server` on loopback and sets it). Without it they fail
+//! when `CI=true`, and elsewhere say that they were skipped.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is a failed test"
+)]
+
+use sealed_session::{
+    FreshnessStore, KeyId, Keyring, Lifetime, ManualClock, MemoryStore, SessionCodec, SessionMeta,
+    SessionRecord,
+};
+use std::sync::Arc;
+use time::{Duration, OffsetDateTime};
+
+/// A session of `subject` created at `created` (Unix seconds), as an
+/// opener would see it.
+fn session(subject: &str, created: i64) -> SessionMeta {
+    let codec = SessionCodec::builder(Keyring::generate(KeyId(1)).unwrap())
+        .clock(Arc::new(ManualClock::at_unix(created)))
+        .build()
+        .unwrap();
+    let value = codec
+        .seal_session(&codec.new_session(Some(subject)).unwrap(), &1u8)
+        .unwrap();
+    codec.open::<u8>(&value).unwrap().meta
+}
+
+fn at(unix: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(unix).unwrap()
+}
+
+/// The properties every store keeps. `t` is "now" in Unix seconds, close
+/// to the wall clock (Redis expires keys by its own clock). `tag` keeps
+/// runs apart (subjects are shared keys).
+async fn conformance(store: &dyn FreshnessStore, t: i64, tag: &str) {
+    let lifetime = Lifetime::default();
+    let skew = lifetime.skew.whole_seconds();
+    let ada = format!("ada-{tag}");
+    let bob = format!("bob-{tag}");
+
+    // Nothing recorded.
+    let s = session(&ada, t - 100);
+    let f = store.check(&s, at(t)).await.unwrap();
+    assert!(!f.revoked);
+    assert_eq!(f.record, SessionRecord::Unknown);
+
+    // Single use: once.
+    let id = s.id();
+    let until = at(t + 600);
+    assert!(store.consume(&id, until, at(t)).await.unwrap());
+    assert!(!store.consume(&id, until, at(t + 1)).await.unwrap());
+
+    // Re-seals keep the highest generation; ended stays ended.
+    store.supersede(&id, 3, at(t - 10), until).await.unwrap();
+    store.supersede(&id, 2, at(t - 5), until).await.unwrap();
+    let sealed = SessionRecord::Sealed {
+        generation: 3,
+        at: at(t - 10),
+    };
+    assert_eq!(store.check(&s, at(t)).await.unwrap().record, sealed);
+    store.end(&id, until, at(t)).await.unwrap();
+    store.supersede(&id, 9, at(t), until).await.unwrap();
+    assert_eq!(
+        store.check(&s, at(t)).await.unwrap().record,
+        SessionRecord::Ended
+    );
+
+    // Subject revocation covers sessions created up to the skew after it.
+    let old = session(&ada, t - 50);
+    let ahead = session(&ada, t + skew - 1);
+    let later = session(&ada, t + skew);
+    let other = session(&bob, t - 50);
+    store.revoke_subject(&ada, at(t)).await.unwrap();
+    // An earlier time does not undo it.
+    store.revoke_subject(&ada, at(t - 1000)).await.unwrap();
+    assert!(store.check(&old, at(t)).await.unwrap().revoked);
+    assert!(store.check(&ahead, at(t)).await.unwrap().revoked);
+    assert!(!store.check(&later, at(t)).await.unwrap().revoked);
+    assert!(!store.check(&other, at(t)).await.unwrap().revoked);
+
+    // A denied session.
+    store
+        .revoke_session(&other.id(), at(t + 600), at(t))
+        .await
+        .unwrap();
+    assert!(store.check(&other, at(t)).await.unwrap().revoked);
+}
+
+#[tokio::test]
+async fn the_memory_store_keeps_every_property() {
+    let store = MemoryStore::new(64, &Lifetime::default());
+    conformance(&store, OffsetDateTime::now_utc().unix_timestamp(), "memory").await;
+}
+
+#[cfg(feature = "redis")]
+mod redis {
+    use std::time::Duration as StdDuration;
+
+    use sealed_session::{RedisOptions, RedisStore, StoreError};
+
+    use super::*;
+
+    /// The test server's URL, or `None` (and a note) outside CI.
+    fn url() -> Option<String> {
+        match std::env::var("SESSION_TEST_REDIS_URL") {
+            Ok(url) => Some(url),
+            Err(_) if std::env::var_os("CI").is_some() => {
+                panic!("SESSION_TEST_REDIS_URL is not set: CI must run these against a real Redis")
+            }
+            Err(_) => {
+                eprintln!("SKIPPED: set SESSION_TEST_REDIS_URL to run the Redis store tests");
+                None
+            }
+        }
+    }
+
+    fn prefix() -> String {
+        format!(
+            "test-{}:",
+            sealed_session::SessionId::random().unwrap().to_hex()
+        )
+    }
+
+    #[tokio::test]
+    async fn the_redis_store_keeps_every_property() {
+        let Some(url) = url() else { return };
+        let store = RedisStore::connect(&url, RedisOptions::default().prefix(prefix()))
+            .await
+            .unwrap();
+        conformance(&store, OffsetDateTime::now_utc().unix_timestamp(), "redis").await;
+    }
+
+    /// Two stores with one prefix share their state, as two instances of
+    /// an app do: a single-use value used on one is refused on the other,
+    /// "log out everywhere" on one reaches the other.
+    #[tokio::test]
+    async fn two_instances_share_one_state() {
+        let Some(url) = url() else { return };
+        let prefix = prefix();
+        let a = RedisStore::connect(&url, RedisOptions::default().prefix(&prefix))
+            .await
+            .unwrap();
+        let b = RedisStore::connect(&url, RedisOptions::default().prefix(&prefix))
+            .await
+            .unwrap();
+        let t = OffsetDateTime::now_utc().unix_timestamp();
+        let s = session("carol", t - 10);
+        assert!(a.consume(&s.id(), at(t + 60), at(t)).await.unwrap());
+        assert!(!b.consume(&s.id(), at(t + 60), at(t)).await.unwrap());
+        b.revoke_subject("carol", at(t)).await.unwrap();
+        assert!(a.check(&s, at(t)).await.unwrap().revoked);
+        // Another prefix is another app.
+        let c = RedisStore::connect(&url, RedisOptions::default().prefix(prefix.clone() + "x"))
+            .await
+            .unwrap();
+        assert!(!c.check(&s, at(t)).await.unwrap().revoked);
+    }
+
+    /// Keys expire: a single-use record at its value's deadline.
+    #[tokio::test]
+    async fn keys_expire_with_what_they_protect() {
+        let Some(url) = url() else { return };
+        let store = RedisStore::connect(&url, RedisOptions::default().prefix(prefix()))
+            .await
+            .unwrap();
+        let now = OffsetDateTime::now_utc();
+        let id = sealed_session::SessionId::random().unwrap();
+        let soon = now + Duration::seconds(1);
+        assert!(store.consume(&id, soon, now).await.unwrap());
+        tokio::time::sleep(StdDuration::from_millis(1100)).await;
+        assert!(
+            store
+                .consume(&id, soon + Duration::seconds(60), now)
+                .await
+                .unwrap(),
+            "the record expired at the deadline it was given"
+        );
+    }
+
+    /// Nothing listens: a typed error within the time-out, never a hang.
+    #[tokio::test]
+    async fn an_unreachable_redis_is_an_error_not_a_hang() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let started = std::time::Instant::now();
+        let err = RedisStore::connect(
+            &format!("redis://127.0.0.1:{port}/"),
+            RedisOptions::default().timeout(StdDuration::from_millis(50)),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Unavailable | StoreError::TimedOut),
+            "{err:?}"
+        );
+        assert!(
+            started.elapsed() < StdDuration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    /// A `redis-server` of the test's own, on a free loopback port, that it
+    /// can stop and restart; `None` (and a note) outside CI without the
+    /// binary.
+    struct OwnRedis {
+        port: u16,
+        dir: std::path::PathBuf,
+        child: Option<std::process::Child>,
+    }
+
+    impl OwnRedis {
+        fn start() -> Option<Self> {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let dir = std::env::temp_dir().join(format!("sealed-session-redis-{port}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let mut own = Self {
+                port,
+                dir,
+                child: None,
+            };
+            if own.up().is_err() {
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "redis-server is missing: CI must run these against a real Redis"
+                );
+                eprintln!("SKIPPED: redis-server is not installed");
+                return None;
+            }
+            Some(own)
+        }
+
+        fn up(&mut self) -> std::io::Result<()> {
+            let child = std::process::Command::new("redis-server")
+                .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .arg("--dir")
+                .arg(&self.dir)
+                .stdout(std::process::Stdio::null())
+                .spawn()?;
+            self.child = Some(child);
+            for _ in 0..100 {
+                if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                    return Ok(());
+                }
+                std::thread::sleep(StdDuration::from_millis(20));
+            }
+            panic!("redis-server did not start");
+        }
+
+        fn down(&mut self) {
+            if let Some(mut child) = self.child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+
+        fn url(&self) -> String {
+            format!("redis://127.0.0.1:{}/", self.port)
+        }
+    }
+
+    impl Drop for OwnRedis {
+        fn drop(&mut self) {
+            self.down();
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    /// Redis stopped in the middle: every call is a typed error within the
+    /// time-out (no hang, no panic); once it is back, the same store works
+    /// again without a restart.
+    #[tokio::test]
+    async fn a_redis_that_stops_and_comes_back() {
+        let Some(mut redis) = OwnRedis::start() else {
+            return;
+        };
+        let timeout = StdDuration::from_millis(50);
+        let store = RedisStore::connect(&redis.url(), RedisOptions::default().timeout(timeout))
+            .await
+            .unwrap();
+        let t = OffsetDateTime::now_utc().unix_timestamp();
+        let s = session("dave", t - 10);
+        assert!(!store.check(&s, at(t)).await.unwrap().revoked);
+
+        redis.down();
+        for _ in 0..3 {
+            let started = std::time::Instant::now();
+            let err = store.check(&s, at(t)).await.unwrap_err();
+            assert!(
+                matches!(err, StoreError::Unavailable | StoreError::TimedOut),
+                "{err:?}"
+            );
+            assert!(
+                started.elapsed() < StdDuration::from_secs(1),
+                "{:?}",
+                started.elapsed()
+            );
+            let err = store.consume(&s.id(), at(t + 60), at(t)).await.unwrap_err();
+            assert!(
+                matches!(err, StoreError::Unavailable | StoreError::TimedOut),
+                "{err:?}"
+            );
+        }
+
+        redis.up().unwrap();
+        let mut answered = false;
+        for _ in 0..50 {
+            if let Ok(f) = store.check(&s, at(t)).await {
+                assert!(!f.revoked);
+                answered = true;
+                break;
+            }
+            tokio::time::sleep(StdDuration::from_millis(100)).await;
+        }
+        assert!(answered, "the store reconnected after Redis came back");
+        assert!(store.consume(&s.id(), at(t + 60), at(t)).await.unwrap());
+    }
+}
