@@ -76,6 +76,36 @@ pub fn write<T: Serialize + DeserializeOwned>(
     headers: &mut HeaderMap,
 ) -> Result<()> {
     let out = session.response_headers(headers.contains_key(CACHE_CONTROL))?;
+    apply(out, headers)
+}
+
+/// [`load`] through the freshness store, if one is configured (one round
+/// trip): what the tower layer calls.
+pub async fn load_async<T: Serialize + DeserializeOwned>(
+    sessions: &Sessions,
+    headers: &HeaderMap,
+) -> Session<T> {
+    sessions
+        .load_request_async(headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes))
+        .await
+}
+
+/// [`write`], then, with a freshness store, the re-seal recorded in it.
+///
+/// # Errors
+/// As for [`write`].
+pub async fn write_async<T: Serialize + DeserializeOwned>(
+    session: &Session<T>,
+    headers: &mut HeaderMap,
+) -> Result<()> {
+    let out = session
+        .response_headers_async(headers.contains_key(CACHE_CONTROL))
+        .await?;
+    apply(out, headers)
+}
+
+/// Puts the headers the core computed into `headers`, all or none.
+fn apply(out: Vec<(ResponseHeader, String)>, headers: &mut HeaderMap) -> Result<()> {
     let mut values = Vec::with_capacity(out.len());
     for (header, value) in out {
         let Ok(value) = HeaderValue::try_from(value) else {

@@ -170,12 +170,16 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let session = crate::http::load::<T>(&self.layer.sessions, request.headers());
-        request.extensions_mut().insert(session.clone());
+        let sessions = self.layer.sessions.clone();
         let mut inner = self.take_ready();
         Box::pin(async move {
+            let session = crate::http::load_async::<T>(&sessions, request.headers()).await;
+            request.extensions_mut().insert(session.clone());
             let mut response = inner.call(request).await?;
-            if crate::http::write(&session, response.headers_mut()).is_err() {
+            if crate::http::write_async(&session, response.headers_mut())
+                .await
+                .is_err()
+            {
                 response = Response::new(ResBody::default());
                 *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
             }

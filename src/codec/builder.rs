@@ -23,11 +23,19 @@ pub struct SessionCodecBuilder {
     pub(crate) lifetime: Lifetime,
     max_value_len: Option<usize>,
     clock: Arc<dyn Clock>,
-    revocation: Option<Arc<dyn Revocation>>,
-    replay: Option<Arc<dyn ReplayGuard>>,
+    pub(crate) revocation: Option<Arc<dyn Revocation>>,
+    pub(crate) replay: Option<Arc<dyn ReplayGuard>>,
+    deferred: bool,
 }
 
 impl SessionCodecBuilder {
+    /// Freshness is checked by the caller against a store
+    /// ([`SessionsBuilder::store`](crate::SessionsBuilder::store)).
+    pub(crate) const fn defer_freshness(mut self) -> Self {
+        self.deferred = true;
+        self
+    }
+
     /// The cookie name, prefix included; bound into every value's
     /// associated data, so a value sealed for one cookie never opens as
     /// another. Default [`DEFAULT_COOKIE_NAME`].
@@ -129,6 +137,7 @@ impl SessionCodecBuilder {
             clock: self.clock,
             revocation: self.revocation,
             replay: self.replay,
+            deferred: self.deferred,
         })
     }
 }
@@ -147,6 +156,7 @@ impl SessionCodec {
             clock: Arc::new(SystemClock),
             revocation: None,
             replay: None,
+            deferred: false,
         }
     }
 }

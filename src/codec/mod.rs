@@ -29,6 +29,7 @@ pub use builder::SessionCodecBuilder;
 #[cfg(feature = "internal-vectors")]
 #[doc(hidden)]
 pub use deterministic::VectorClaims;
+pub(crate) use open::log_ended;
 pub use opened::{Opened, ResealReason};
 
 /// The default cookie name: the `__Host-` prefix makes browsers require
@@ -86,6 +87,9 @@ pub struct SessionCodec {
     clock: Arc<dyn Clock>,
     revocation: Option<Arc<dyn Revocation>>,
     replay: Option<Arc<dyn ReplayGuard>>,
+    /// Freshness is checked by the caller against a store: the public
+    /// synchronous openers refuse rather than skip it.
+    deferred: bool,
 }
 
 impl SessionCodec {

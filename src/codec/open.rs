@@ -2,6 +2,7 @@
 //! the replay guard. Nothing is deserialized before the tag verifies.
 
 use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
 
 use crate::codec::{Opened, ResealReason, SessionCodec};
 use crate::error::{Error, ErrorKind, Result};
@@ -69,13 +70,13 @@ impl SessionCodec {
         kind: SealKind,
         decode: impl FnOnce(&[u8]) -> Result<T>,
     ) -> Result<Opened<T>> {
-        self.open_with(value, kind, |plaintext, start| {
+        self.open_with(value, kind, false, |plaintext, start| {
             decode(&plaintext.as_slice()[start..])
         })
     }
 
     fn open_raw_kind(&self, value: &str, kind: SealKind) -> Result<Opened<Vec<u8>>> {
-        self.open_with(value, kind, |plaintext, start| {
+        self.open_with(value, kind, false, |plaintext, start| {
             Ok(plaintext.into_tail(start))
         })
     }
@@ -90,17 +91,41 @@ impl SessionCodec {
         self.open_raw_kind(value, SealKind::Session)
     }
 
+    /// A session value opened up to, not including, its freshness checks
+    /// (revocation, replay), which the caller makes against its
+    /// [`FreshnessStore`](crate::FreshnessStore).
+    pub(crate) fn open_deferred<T>(
+        &self,
+        value: &str,
+        decode: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<Opened<T>> {
+        self.open_with(value, SealKind::Session, true, |plaintext, start| {
+            decode(&plaintext.as_slice()[start..])
+        })
+    }
+
     /// Opens `value`; `decode` turns the authenticated plaintext, whose
     /// app's data starts at the given offset, into the app's data.
+    /// `deferred`: the caller makes the freshness checks against its store;
+    /// a codec built for a store refuses to open otherwise, rather than
+    /// skip them.
     pub(super) fn open_with<T>(
         &self,
         value: &str,
         kind: SealKind,
+        deferred: bool,
         decode: impl FnOnce(Plaintext, usize) -> Result<T>,
     ) -> Result<Opened<T>> {
+        if self.deferred && !deferred {
+            return Err(Error::with(
+                ErrorKind::NotConfigured,
+                "a FreshnessStore is configured: open through the async path \
+                 (Session::load_async, the adapters)",
+            ));
+        }
         let untrusted = Untrusted::decode(value, self.max_value_len)?;
         let key_id = untrusted.key_id();
-        self.open_untrusted(untrusted, key_id, kind, decode)
+        self.open_untrusted(untrusted, key_id, kind, deferred, decode)
             .map_err(|e| e.with_key_id(key_id))
     }
 
@@ -111,6 +136,7 @@ impl SessionCodec {
         untrusted: Untrusted,
         key_id: KeyId,
         kind: SealKind,
+        deferred: bool,
         decode: impl FnOnce(Plaintext, usize) -> Result<T>,
     ) -> Result<Opened<T>> {
         let (index, slot) = self
@@ -149,7 +175,9 @@ impl SessionCodec {
             return Err(Error::new(ErrorKind::Revoked).for_session(id));
         }
         let data = decode(plaintext, data_start)?;
-        self.check_replay(&meta, now)?;
+        if !deferred {
+            self.check_replay(&meta, now)?;
+        }
         let reseal = if meta.kind() == SealKind::SingleUse {
             None
         } else if verdict.renew {
@@ -171,36 +199,56 @@ impl SessionCodec {
         })
     }
 
+    /// Whether `meta`'s value is superseded by the re-seal `record` and its
+    /// grace has passed at `now`: a copy of the cookie is in use.
+    pub(crate) fn superseded(
+        &self,
+        meta: &SessionMeta,
+        record: SessionRecord,
+        now: OffsetDateTime,
+    ) -> bool {
+        match record {
+            SessionRecord::Sealed { generation, at } => {
+                meta.generation() < generation
+                    && unix_seconds(now)
+                        >= unix_seconds(at).saturating_add(secs(self.lifetime.superseded_grace))
+            }
+            _ => false,
+        }
+    }
+
+    /// The session's deadline under the configured lifetime.
+    pub(crate) fn deadline_of(&self, meta: &SessionMeta) -> OffsetDateTime {
+        from_unix_seconds(self.lifetime.deadline(&meta.claims))
+    }
+
     pub(super) fn check_replay(&self, meta: &SessionMeta, now: u64) -> Result<()> {
         let id = meta.id();
         let replayed = || Err(Error::new(ErrorKind::Replayed).for_session(id));
         match (meta.kind(), &self.replay) {
             (SealKind::SingleUse, None) => replayed(),
             (SealKind::SingleUse, Some(guard)) => {
-                let until = from_unix_seconds(self.lifetime.deadline(&meta.claims));
-                if guard.consume(&id, until, from_unix_seconds(now))? {
+                if guard.consume(&id, self.deadline_of(meta), from_unix_seconds(now))? {
                     Ok(())
                 } else {
                     replayed()
                 }
             }
-            (SealKind::Session, Some(guard)) => match guard.session(&id, from_unix_seconds(now)) {
-                SessionRecord::Ended => replayed(),
-                SessionRecord::Sealed { generation, at }
-                    if meta.generation() < generation
-                        && now
-                            >= unix_seconds(at)
-                                .saturating_add(secs(self.lifetime.superseded_grace)) =>
-                {
-                    // Two copies of the cookie are in use: end the session,
-                    // so the copy that was re-sealed stops opening too.
-                    let until = from_unix_seconds(self.lifetime.deadline(&meta.claims));
-                    guard.end(&id, until, from_unix_seconds(now));
-                    log_ended(&id);
-                    replayed()
+            (SealKind::Session, Some(guard)) => {
+                let now = from_unix_seconds(now);
+                match guard.session(&id, now) {
+                    SessionRecord::Ended => replayed(),
+                    record if self.superseded(meta, record, now) => {
+                        // Two copies of the cookie are in use: end the
+                        // session, so the copy that was re-sealed stops
+                        // opening too.
+                        guard.end(&id, self.deadline_of(meta), now);
+                        log_ended(&id);
+                        replayed()
+                    }
+                    _ => Ok(()),
                 }
-                _ => Ok(()),
-            },
+            }
             (SealKind::Session, None) => Ok(()),
         }
     }
@@ -209,7 +257,7 @@ impl SessionCodec {
 /// A `warn` event naming the ended session, so an operator can follow it
 /// up (the id is not a credential; the cookie value never appears).
 #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
-fn log_ended(id: &SessionId) {
+pub(crate) fn log_ended(id: &SessionId) {
     #[cfg(feature = "tracing")]
     tracing::warn!(
         session_id = %id.to_hex(),

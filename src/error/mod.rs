@@ -65,6 +65,10 @@ pub enum ErrorKind {
     /// framework's header type. Unreachable (every value is rendered from
     /// the RFC 6265bis server grammar); reported rather than assumed away.
     InvalidHeader,
+    /// The freshness store failed or timed out while a request was read,
+    /// and its policy is [`StorePolicy::FailClosed`](crate::StorePolicy):
+    /// no session until the store answers again.
+    StoreUnavailable,
     /// The operation needs a setting this codec was built without (a
     /// single-use seal needs a replay guard).
     NotConfigured,
@@ -98,6 +102,7 @@ impl ErrorKind {
             Self::Serialize => "serialize",
             Self::Encrypt => "encrypt",
             Self::InvalidHeader => "invalid_header",
+            Self::StoreUnavailable => "store_unavailable",
             Self::NotConfigured => "not_configured",
             Self::Rng => "rng",
             Self::StoreFull => "store_full",
@@ -120,6 +125,7 @@ impl ErrorKind {
                 | Self::NotYetValid
                 | Self::Revoked
                 | Self::Replayed
+                | Self::StoreUnavailable
         )
     }
 }
@@ -248,6 +254,7 @@ impl fmt::Display for Error {
             ErrorKind::Serialize => "session data does not serialize",
             ErrorKind::Encrypt => "the cipher refused to seal",
             ErrorKind::InvalidHeader => "a rendered header is not a valid header value",
+            ErrorKind::StoreUnavailable => "freshness store unavailable",
             ErrorKind::NotConfigured => "operation not configured",
             ErrorKind::Rng => "operating system random number generator failed",
             ErrorKind::StoreFull => "bounded store is full",

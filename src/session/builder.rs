@@ -11,6 +11,7 @@ use crate::freshness::clock::Clock;
 use crate::freshness::lifetime::Lifetime;
 use crate::freshness::replay::ReplayGuard;
 use crate::freshness::revocation::Revocation;
+use crate::freshness::store::{FreshnessStore, StorePolicy};
 use crate::keys::keyring::Keyring;
 use crate::session::sessions::Sessions;
 
@@ -37,6 +38,8 @@ pub struct SessionsBuilder {
     codec: SessionCodecBuilder,
     policy: CookiePolicy,
     cross_origin: CrossOrigin,
+    store: Option<Arc<dyn FreshnessStore>>,
+    store_policy: StorePolicy,
 }
 
 impl SessionsBuilder {
@@ -45,6 +48,8 @@ impl SessionsBuilder {
             codec: crate::codec::SessionCodec::builder(keyring),
             policy: CookiePolicy::default(),
             cross_origin: CrossOrigin::default(),
+            store: None,
+            store_policy: StorePolicy::default(),
         }
     }
 
@@ -85,6 +90,27 @@ impl SessionsBuilder {
         self
     }
 
+    /// A freshness store shared by the fleet (revocation, single-use
+    /// values, re-seals), such as [`MemoryStore`](crate::MemoryStore) or,
+    /// with the `redis` feature, [`RedisStore`](crate::RedisStore). With a
+    /// store, requests are read with one store round trip (the adapters
+    /// and [`Session::load_async`](crate::Session::load_async) await it),
+    /// and the synchronous openers refuse
+    /// ([`ErrorKind::NotConfigured`](crate::ErrorKind::NotConfigured))
+    /// rather than skip the store. Default: none, and everything stays
+    /// stateless.
+    pub fn store(mut self, store: Arc<dyn FreshnessStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// What a request gets when the store fails or times out. Default
+    /// [`StorePolicy::FailClosed`]: no session.
+    pub const fn store_policy(mut self, policy: StorePolicy) -> Self {
+        self.store_policy = policy;
+        self
+    }
+
     /// A revocation hook, consulted on every open after the time checks.
     pub fn revocation(mut self, revocation: Arc<dyn Revocation>) -> Self {
         self.codec = self.codec.revocation(revocation);
@@ -117,12 +143,28 @@ impl SessionsBuilder {
                  (RFC 6265bis §5.5); shorten Lifetime::idle",
             ));
         }
-        let codec = self
+        if self.store.is_some() && (self.codec.revocation.is_some() || self.codec.replay.is_some())
+        {
+            return Err(ConfigError::new(
+                "SessionsBuilder::store conflicts with SessionsBuilder::revocation and \
+                 SessionsBuilder::replay_guard: the store holds revocation and replay state; \
+                 configure one or the other",
+            ));
+        }
+        let mut codec = self
             .codec
             .cookie_name(self.policy.name())
-            .max_value_len(self.policy.max_value_len())
-            .build()?;
-        Ok(Sessions::from_parts(codec, self.policy, self.cross_origin))
+            .max_value_len(self.policy.max_value_len());
+        if self.store.is_some() {
+            codec = codec.defer_freshness();
+        }
+        let store = self.store.map(|s| (s, self.store_policy));
+        Ok(Sessions::from_parts(
+            codec.build()?,
+            self.policy,
+            self.cross_origin,
+            store,
+        ))
     }
 }
 

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
 
 use crate::cookie::attributes::Persistence;
 use crate::cookie::request::CarriedCookies;
@@ -20,6 +21,7 @@ use crate::error::{ErrorKind, Result};
 use crate::keys::key::KeyId;
 use crate::seal::payload::{RawPayload, Value};
 use crate::session::meta::{SessionId, SessionMeta};
+use crate::session::read::ReadOutcome;
 use crate::session::sessions::Sessions;
 
 struct State<T> {
@@ -36,6 +38,9 @@ struct State<T> {
     reseal_due: bool,
     /// The handler looked at the session (its data, id or token).
     read: bool,
+    /// The re-seal this response wrote of an opened session, for the
+    /// freshness store: id, new generation, seal time, deadline.
+    superseded: Option<(SessionId, u32, OffsetDateTime, OffsetDateTime)>,
     /// Chosen for this response by [`Session::set_persistence`].
     persistence: Option<Persistence>,
     /// Set-Cookie headers already computed by `flush` and not invalidated
@@ -102,7 +107,12 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         sessions: &Sessions,
         cookie_headers: impl IntoIterator<Item = &'a str>,
     ) -> Self {
-        let outcome = sessions.open_optional::<T>(cookie_headers);
+        let outcome = sessions.open_optional::<T>(cookie_headers, false);
+        Self::from_outcome(sessions, outcome)
+    }
+
+    /// The session of a request, from what its cookies held.
+    pub(crate) fn from_outcome(sessions: &Sessions, outcome: ReadOutcome<Option<T>>) -> Self {
         let stale = outcome.stale();
         let refused_key_id = outcome.refused_key_id();
         let refused_session_id = outcome.refused_session_id();
@@ -125,6 +135,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                 refused_session_id,
                 dirty: false,
                 read: false,
+                superseded: None,
                 reseal_due,
                 persistence: None,
                 flushed: None,
@@ -182,6 +193,13 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         let persistence = state
             .persistence
             .unwrap_or_else(|| self.sessions.policy().persistence());
+        if meta.opened {
+            let codec = self.sessions.codec();
+            let id = meta.id();
+            let generation = meta.generation().saturating_add(1);
+            let at = codec.now().max(meta.created());
+            state.superseded = Some((id, generation, at, codec.deadline_of(meta)));
+        }
         match &state.data {
             Some(data) => self
                 .sessions
@@ -196,6 +214,14 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
 }
 
 impl<T> Session<T> {
+    /// The re-seal of an opened session the last [`Session::finish`]
+    /// wrote, taken once (for the freshness store).
+    pub(crate) fn take_superseded(
+        &self,
+    ) -> Option<(SessionId, u32, OffsetDateTime, OffsetDateTime)> {
+        self.lock().superseded.take()
+    }
+
     fn lock(&self) -> MutexGuard<'_, State<T>> {
         // Each method leaves the state consistent before it can panic, so a
         // poisoned lock still holds usable data.

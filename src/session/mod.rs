@@ -4,6 +4,7 @@
 //! and what an adapter writes into a response.
 
 pub(crate) mod builder;
+pub(crate) mod fresh;
 pub(crate) mod handle;
 pub(crate) mod meta;
 pub(crate) mod read;

@@ -35,6 +35,19 @@ pub struct ReadOutcome<T> {
 }
 
 impl<T> ReadOutcome<T> {
+    /// The outcome once the session that won is refused after all (by the
+    /// freshness store): no session, `kind` and its id reported, what the
+    /// request carried kept so the response removes it.
+    pub(crate) fn refused(mut self, kind: ErrorKind) -> Self {
+        if let Some(opened) = self.session.take() {
+            self.refused_key_id = Some(opened.meta.key_id());
+            self.refused_session_id = Some(opened.meta.id());
+        }
+        self.refusal = Some(kind);
+        self.used = None;
+        self
+    }
+
     /// With [`ReadOutcome::refusal`] [`ErrorKind::Revoked`] or
     /// [`ErrorKind::Replayed`]: the authenticated id of the refused
     /// session, so the app can end it everywhere. Do not log it in the

@@ -51,7 +51,33 @@ impl Sessions {
     }
 }
 
+impl Sessions {
+    /// [`Sessions::load_request`] through the freshness store, if any.
+    pub(crate) async fn load_request_async<'a, T: Serialize + DeserializeOwned>(
+        &self,
+        fields: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Session<T> {
+        let values: Vec<Cow<'_, str>> = fields.into_iter().map(String::from_utf8_lossy).collect();
+        let session = Session::load_async(self, values.iter().map(AsRef::as_ref)).await;
+        if let Some(kind) = session.refusal() {
+            log_refusal(kind, session.refused_key_id());
+        }
+        session
+    }
+}
+
 impl<T: Serialize + DeserializeOwned> Session<T> {
+    /// [`Session::response_headers`], then the re-seal recorded in the
+    /// freshness store, if any.
+    pub(crate) async fn response_headers_async(
+        &self,
+        has_cache_control: bool,
+    ) -> Result<Vec<(ResponseHeader, String)>, Error> {
+        let out = self.response_headers(has_cache_control)?;
+        self.record_superseded().await;
+        Ok(out)
+    }
+
     /// The headers the response needs after the handler: one `Set-Cookie`
     /// per cookie [`Session::finish`] returns, and for a response that
     /// depends on a session (it sets a cookie, the request carried one of

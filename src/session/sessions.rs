@@ -18,6 +18,7 @@ use crate::cookie::set_cookie::{Lifespan, SetCookie};
 use crate::csrf::origin::CrossOrigin;
 use crate::error::{Error, ErrorKind, Result};
 use crate::freshness::clock::from_unix_seconds;
+use crate::freshness::store::{FreshnessStore, StorePolicy};
 use crate::keys::key::KeyId;
 use crate::keys::keyring::Keyring;
 use crate::seal::payload::{Data, Value, decode_data};
@@ -88,6 +89,7 @@ struct Inner {
     codec: SessionCodec,
     policy: CookiePolicy,
     cross_origin: CrossOrigin,
+    store: Option<(Arc<dyn FreshnessStore>, StorePolicy)>,
 }
 
 impl Sessions {
@@ -103,14 +105,21 @@ impl Sessions {
         codec: SessionCodec,
         policy: CookiePolicy,
         cross_origin: CrossOrigin,
+        store: Option<(Arc<dyn FreshnessStore>, StorePolicy)>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 codec,
                 policy,
                 cross_origin,
+                store,
             }),
         }
+    }
+
+    /// The freshness store and its failure policy, if one is configured.
+    pub(crate) fn store(&self) -> Option<&(Arc<dyn FreshnessStore>, StorePolicy)> {
+        self.inner.store.as_ref()
     }
 
     /// The cross-origin check the CSRF layers apply.
@@ -186,13 +195,19 @@ impl Sessions {
     pub(crate) fn open_optional<'a, T: DeserializeOwned>(
         &self,
         cookie_headers: impl IntoIterator<Item = &'a str>,
+        deferred: bool,
     ) -> ReadOutcome<Option<T>> {
         self.open_with(cookie_headers, |codec, value| {
-            codec.open_decoding(value, |bytes| match decode_data::<T>(bytes) {
+            let decode = |bytes: &[u8]| match decode_data::<T>(bytes) {
                 Ok(data) => Ok(Some(data)),
                 Err(_) if bytes.is_empty() => Ok(None),
                 Err(e) => Err(e),
-            })
+            };
+            if deferred {
+                codec.open_deferred(value, decode)
+            } else {
+                codec.open_decoding(value, decode)
+            }
         })
     }
 
@@ -383,6 +398,7 @@ impl fmt::Debug for Sessions {
             .field("codec", &self.inner.codec)
             .field("policy", &self.inner.policy)
             .field("cross_origin", &self.inner.cross_origin)
+            .field("store", &self.inner.store)
             .finish()
     }
 }

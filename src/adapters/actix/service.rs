@@ -54,27 +54,27 @@ where
             let allow = self.config.allow_without_session;
             return Box::pin(csrf::<S, B, T>(service, req, allow));
         }
-        let fields = req
-            .headers()
-            .get_all(header::COOKIE)
-            .map(HeaderValue::as_bytes);
-        let session = self.config.sessions.load_request::<T>(fields);
-        req.extensions_mut().insert(session.clone());
+        let sessions = self.config.sessions.clone();
         Box::pin(async move {
+            let fields = req
+                .headers()
+                .get_all(header::COOKIE)
+                .map(HeaderValue::as_bytes);
+            let session = sessions.load_request_async::<T>(fields).await;
+            req.extensions_mut().insert(session.clone());
             let mut res = service.call(req).await?;
+            let has_cache_control = res.headers().contains_key(header::CACHE_CONTROL);
+            let out = session.response_headers_async(has_cache_control).await;
             let headers = res.headers_mut();
-            let written = session
-                .response_headers(headers.contains_key(header::CACHE_CONTROL))
-                .ok()
-                .and_then(|out| {
-                    let values = out
-                        .into_iter()
-                        .map(|(h, v)| Some((h, HeaderValue::try_from(v).ok()?)));
-                    values.collect::<Option<Vec<_>>>().or_else(|| {
-                        log_invalid_header();
-                        None
-                    })
-                });
+            let written = out.ok().and_then(|out| {
+                let values = out
+                    .into_iter()
+                    .map(|(h, v)| Some((h, HeaderValue::try_from(v).ok()?)));
+                values.collect::<Option<Vec<_>>>().or_else(|| {
+                    log_invalid_header();
+                    None
+                })
+            });
             let Some(values) = written else {
                 return Ok(bare(res, StatusCode::INTERNAL_SERVER_ERROR));
             };
