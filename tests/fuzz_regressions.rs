@@ -373,3 +373,12 @@ fn set_cookie_persistent_with_an_idle_timeout_past_400_days() {
 fn cookie_header_names_behind_other_whitespace_are_not_ours() {
     fuzz_checks::cookie_header::check(include_bytes!("fuzz_inputs/cookie_header-crash-2ec8af1e"));
 }
+
+/// cookie_header, crash-f1d09bc2: an idle-expired candidate beside one
+/// whose claims are invalid reported `invalid_claims`; the refusal is the
+/// one that got furthest in the order of checks, and the time checks come
+/// after the claims (`rank` knew `invalid_claims` only as "after the tag").
+#[test]
+fn cookie_header_the_furthest_refusal_beats_invalid_claims() {
+    fuzz_checks::cookie_header::check(include_bytes!("fuzz_inputs/cookie_header-crash-f1d09bc2"));
+}

@@ -18,7 +18,8 @@ pub struct ReadOutcome<T> {
     /// When no session was opened but a cookie of ours was present: why it
     /// was refused, for logs and metrics (never the value). With several
     /// refused candidates, the kind from the one that got furthest: a
-    /// check after authentication (expired, revoked, ...) over
+    /// time or freshness check (expired, revoked, ...) over
+    /// [`ErrorKind::InvalidClaims`] and [`ErrorKind::WrongKind`] over
     /// [`ErrorKind::Unauthenticated`] over [`ErrorKind::Malformed`]. A
     /// name of ours with no value worth opening (longer than a browser
     /// stores, beyond the candidate limit, or chunks while chunking is off)
@@ -95,9 +96,12 @@ pub(crate) fn used_names(layout: Layout) -> CarriedCookies {
 
 /// How far a refused candidate got, to report the most useful kind.
 pub(crate) const fn rank(kind: ErrorKind) -> u8 {
+    // The order of checks (FORMAT.md §4): before the tag, the tag, the
+    // claims and the kind, then the time and freshness checks.
     match kind {
         ErrorKind::Malformed => 0,
         ErrorKind::Unauthenticated => 1,
-        _ => 2,
+        ErrorKind::InvalidClaims | ErrorKind::WrongKind => 2,
+        _ => 3,
     }
 }
