@@ -162,6 +162,16 @@ mod redis {
         assert!(!c.check(&s, at(t)).await.unwrap().revoked);
     }
 
+    /// Two instances on one Redis, through the request-level API.
+    #[tokio::test]
+    async fn two_instances_on_one_redis() {
+        let Some(url) = url() else { return };
+        let store = RedisStore::connect(&url, RedisOptions::default().prefix(prefix()))
+            .await
+            .unwrap();
+        super::request_path::fleet(Arc::new(store), "frank").await;
+    }
+
     /// Keys expire: a single-use record at its value's deadline.
     #[tokio::test]
     async fn keys_expire_with_what_they_protect() {
@@ -328,5 +338,193 @@ mod redis {
         }
         assert!(answered, "the store reconnected after Redis came back");
         assert!(store.consume(&s.id(), at(t + 60), at(t)).await.unwrap());
+    }
+}
+
+/// Two instances of an app (two `Sessions`, one keyring) sharing a store,
+/// through the request-level API the adapters use.
+mod request_path {
+    use sealed_session::{
+        ErrorKind, FreshnessStore, Lifetime, ManualClock, Session, Sessions, SetCookie, StorePolicy,
+    };
+
+    use super::*;
+
+    pub(super) fn instance(
+        keyring: &Keyring,
+        clock: &ManualClock,
+        store: Arc<dyn FreshnessStore>,
+    ) -> Sessions {
+        Sessions::builder(keyring.clone())
+            .clock(Arc::new(clock.clone()))
+            .store(store)
+            .build()
+            .unwrap()
+    }
+
+    pub(super) fn header(set: &[SetCookie]) -> String {
+        set.iter()
+            .filter(|c| !c.is_removal())
+            .map(|c| format!("{}={}", c.name(), c.value()))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// Log out everywhere on B, refused on A; a copied cookie replayed
+    /// after its re-seal is caught on the other instance, and ends the
+    /// session for both copies.
+    pub(super) async fn fleet(store: Arc<dyn FreshnessStore>, subject: &str) {
+        let keyring = Keyring::generate(KeyId(1)).unwrap();
+        let clock = ManualClock::at_unix(OffsetDateTime::now_utc().unix_timestamp());
+        let a = instance(&keyring, &clock, store.clone());
+        let b = instance(&keyring, &clock, store.clone());
+
+        // Sign in on A.
+        let s = Session::<String>::load_async(&a, []).await;
+        s.regenerate(Some(subject)).unwrap();
+        s.insert("cart".into());
+        let signed_in = header(&s.finish_async().await.unwrap());
+        let on_b = Session::<String>::load_async(&b, [signed_in.as_str()]).await;
+        assert_eq!(on_b.get().as_deref(), Some("cart"));
+
+        // A copied cookie: the victim's re-seal on A after the renewal
+        // interval; the thief comes back to B with the old value after the
+        // grace.
+        clock.advance(Duration::minutes(6));
+        let victim = Session::<String>::load_async(&a, [signed_in.as_str()]).await;
+        let renewed = header(&victim.finish_async().await.unwrap());
+        assert!(!renewed.is_empty(), "the renewal re-sealed");
+        clock.advance(Duration::seconds(31));
+        let thief = Session::<String>::load_async(&b, [signed_in.as_str()]).await;
+        assert_eq!(thief.refusal(), Some(ErrorKind::Replayed));
+        assert!(thief.refused_session_id().is_some());
+        let victim_again = Session::<String>::load_async(&a, [renewed.as_str()]).await;
+        assert_eq!(
+            victim_again.refusal(),
+            Some(ErrorKind::Replayed),
+            "both copies end"
+        );
+
+        // A fresh sign-in, then log out everywhere on B: refused on A.
+        clock.advance(Duration::minutes(2));
+        let s = Session::<String>::load_async(&a, []).await;
+        s.regenerate(Some(subject)).unwrap();
+        s.insert("again".into());
+        let second = header(&s.finish_async().await.unwrap());
+        clock.advance(Duration::seconds(61));
+        store
+            .revoke_subject(subject, sealed_session::Clock::now(&clock))
+            .await
+            .unwrap();
+        let on_a = Session::<String>::load_async(&a, [second.as_str()]).await;
+        assert_eq!(on_a.refusal(), Some(ErrorKind::Revoked));
+        assert_eq!(on_a.get(), None);
+    }
+
+    #[tokio::test]
+    async fn two_instances_on_one_memory_store() {
+        fleet(Arc::new(MemoryStore::new(64, &Lifetime::default())), "erin").await;
+    }
+
+    /// With a store configured, the synchronous openers refuse rather than
+    /// skip it; the store and the synchronous hooks cannot be combined.
+    #[test]
+    fn the_synchronous_path_refuses_with_a_store() {
+        let keyring = Keyring::generate(KeyId(1)).unwrap();
+        let clock = ManualClock::at_unix(1_764_000_000);
+        let store: Arc<dyn FreshnessStore> = Arc::new(MemoryStore::new(8, &Lifetime::default()));
+        let sessions = instance(&keyring, &clock, store.clone());
+        let value = sessions.codec().seal(&1u8).unwrap();
+        let err = sessions.codec().open::<u8>(&value).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotConfigured);
+        let err = Sessions::builder(keyring)
+            .store(store)
+            .replay_guard(Arc::new(sealed_session::MemoryReplayGuard::new(8)))
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("store") && err.contains("replay_guard"),
+            "{err}"
+        );
+    }
+
+    /// A store that fails: fail closed gives no session, fail open the
+    /// session, and neither hangs or panics.
+    #[tokio::test]
+    async fn a_failing_store_follows_the_policy() {
+        #[derive(Debug)]
+        struct Down;
+        impl FreshnessStore for Down {
+            fn check<'a>(
+                &'a self,
+                _: &'a SessionMeta,
+                _: OffsetDateTime,
+            ) -> sealed_session::StoreFuture<'a, sealed_session::Freshness> {
+                Box::pin(async { Err(sealed_session::StoreError::TimedOut) })
+            }
+            fn consume<'a>(
+                &'a self,
+                _: &'a sealed_session::SessionId,
+                _: OffsetDateTime,
+                _: OffsetDateTime,
+            ) -> sealed_session::StoreFuture<'a, bool> {
+                Box::pin(async { Err(sealed_session::StoreError::Unavailable) })
+            }
+            fn supersede<'a>(
+                &'a self,
+                _: &'a sealed_session::SessionId,
+                _: u32,
+                _: OffsetDateTime,
+                _: OffsetDateTime,
+            ) -> sealed_session::StoreFuture<'a, ()> {
+                Box::pin(async { Err(sealed_session::StoreError::Unavailable) })
+            }
+            fn end<'a>(
+                &'a self,
+                _: &'a sealed_session::SessionId,
+                _: OffsetDateTime,
+                _: OffsetDateTime,
+            ) -> sealed_session::StoreFuture<'a, ()> {
+                Box::pin(async { Err(sealed_session::StoreError::Unavailable) })
+            }
+            fn revoke_subject<'a>(
+                &'a self,
+                _: &'a str,
+                _: OffsetDateTime,
+            ) -> sealed_session::StoreFuture<'a, ()> {
+                Box::pin(async { Err(sealed_session::StoreError::Unavailable) })
+            }
+            fn revoke_session<'a>(
+                &'a self,
+                _: &'a sealed_session::SessionId,
+                _: OffsetDateTime,
+                _: OffsetDateTime,
+            ) -> sealed_session::StoreFuture<'a, ()> {
+                Box::pin(async { Err(sealed_session::StoreError::Unavailable) })
+            }
+        }
+        let keyring = Keyring::generate(KeyId(1)).unwrap();
+        let clock = ManualClock::at_unix(1_764_000_000);
+        for (policy, opens) in [
+            (StorePolicy::FailClosed, false),
+            (StorePolicy::FailOpen, true),
+        ] {
+            let sessions = Sessions::builder(keyring.clone())
+                .clock(Arc::new(clock.clone()))
+                .store(Arc::new(Down))
+                .store_policy(policy)
+                .build()
+                .unwrap();
+            let s = Session::<u8>::load_async(&sessions, []).await;
+            s.insert(1);
+            // A failed re-seal record is logged, not an error.
+            let cookie = header(&s.finish_async().await.unwrap());
+            let s = Session::<u8>::load_async(&sessions, [cookie.as_str()]).await;
+            assert_eq!(s.get().is_some(), opens, "{policy:?}");
+            if !opens {
+                assert_eq!(s.refusal(), Some(ErrorKind::StoreUnavailable));
+            }
+        }
     }
 }
