@@ -180,3 +180,39 @@ async fn an_optional_session_is_none_until_there_is_one() {
         reply.body
     );
 }
+
+/// With a freshness store, the layer awaits it: "log out everywhere"
+/// recorded in the store ends the session on the next request.
+#[tokio::test]
+async fn the_layer_reads_through_the_store() {
+    use sealed_session::{FreshnessStore, Lifetime, MemoryStore};
+    async fn sign_in(session: Session<String>) -> &'static str {
+        session.regenerate(Some("gina")).unwrap();
+        session.insert("gina".into());
+        "in"
+    }
+    async fn who(session: Session<String>) -> String {
+        session.get().unwrap_or_else(|| "nobody".into())
+    }
+    let store = std::sync::Arc::new(MemoryStore::new(64, &Lifetime::default()));
+    let sessions = Sessions::builder(Keyring::generate(KeyId(1)).unwrap())
+        .store(store.clone())
+        .build()
+        .unwrap();
+    let app = Router::new()
+        .route("/in", get(sign_in))
+        .route("/who", get(who))
+        .layer(sessions.layer::<String>());
+    let server = serve(app).await;
+    let b = Browser::new();
+    assert_eq!(b.get(&server, "/in").await.body, "in");
+    assert_eq!(b.get(&server, "/who").await.body, "gina");
+    let later = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    store.revoke_subject("gina", later).await.unwrap();
+    let reply = b.get(&server, "/who").await;
+    assert_eq!(reply.body, "nobody");
+    assert!(
+        reply.removes(conformance::NAME),
+        "the revoked cookie is removed"
+    );
+}
