@@ -147,6 +147,18 @@ impl Settings {
         &self,
         clock: Arc<dyn Clock>,
     ) -> Result<Sessions, sealed_session::ConfigError> {
+        self.session_cookies_with(clock, None)
+    }
+
+    /// [`Settings::session_cookies`], reading through `store` if given.
+    ///
+    /// # Errors
+    /// As for [`Settings::session_cookies`].
+    pub fn session_cookies_with(
+        &self,
+        clock: Arc<dyn Clock>,
+        store: Option<Arc<dyn sealed_session::FreshnessStore>>,
+    ) -> Result<Sessions, sealed_session::ConfigError> {
         // Chunking up to `chunks` full cookies: the Cookie header budget is
         // that many cookies (the library's default, 7168 bytes, stays under
         // the common 8 KiB header limit and so allows only 2).
@@ -156,11 +168,14 @@ impl Settings {
         if self.persistent {
             policy = policy.persistence(Persistence::UntilExpiry);
         }
-        Sessions::builder(self.keyring.clone())
+        let mut builder = Sessions::builder(self.keyring.clone())
             .lifetime(self.lifetime())
             .clock(clock)
-            .cookie(policy.build()?)
-            .build()
+            .cookie(policy.build()?);
+        if let Some(store) = store {
+            builder = builder.store(store);
+        }
+        builder.build()
     }
 }
 
@@ -184,6 +199,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, cookies: &Sessions) {
         .route("/api/session", web::get().to(api_session))
         .route("/login", web::post().to(login))
         .route("/logout", web::post().to(logout))
+        .route("/logout-everywhere", web::post().to(logout_everywhere))
         .route("/grow", web::post().to(grow));
 }
 
@@ -372,6 +388,31 @@ async fn logout(session: Session<DemoSession>, form: Option<web::Form<Fields>>) 
     see_other()
 }
 
+/// Ends every session of the signed-in user on every instance that shares
+/// the store (`SESSION_REDIS_URL`); 409 without a store or a user.
+async fn logout_everywhere(
+    session: Session<DemoSession>,
+    form: Option<web::Form<Fields>>,
+) -> HttpResponse {
+    let _ = fields(form);
+    let (Some(store), Some(user)) = (
+        session.sessions().freshness_store(),
+        session.get().and_then(|s| s.user),
+    ) else {
+        return HttpResponse::Conflict().body("needs a signed-in user and SESSION_REDIS_URL\n");
+    };
+    match store
+        .revoke_subject(&user, time::OffsetDateTime::now_utc())
+        .await
+    {
+        Ok(()) => {
+            session.clear();
+            see_other()
+        }
+        Err(_) => HttpResponse::ServiceUnavailable().body("the store is unavailable\n"),
+    }
+}
+
 async fn grow(
     session: Session<DemoSession>,
     form: Option<web::Form<Fields>>,
@@ -405,8 +446,11 @@ async fn main() -> io::Result<()> {
         std::process::exit(2);
     };
     let settings = Settings::from_env().unwrap_or_else(|m| fail(m));
+    let store = store_from_env(settings.lifetime())
+        .await
+        .unwrap_or_else(|e| fail(format!("SESSION_REDIS_URL: {e}")));
     let cookies = settings
-        .session_cookies(Arc::new(SystemClock))
+        .session_cookies_with(Arc::new(SystemClock), store)
         .unwrap_or_else(|e| fail(format!("SESSION_* settings: {e}")));
     if settings.generated_keys {
         eprintln!(
@@ -421,4 +465,28 @@ async fn main() -> io::Result<()> {
         .bind(("127.0.0.1", port))?
         .run()
         .await
+}
+
+/// With `SESSION_REDIS_URL` (and the `redis` feature), the fleet's shared
+/// store; without it, the demo is stateless.
+async fn store_from_env(
+    lifetime: Lifetime,
+) -> Result<Option<Arc<dyn sealed_session::FreshnessStore>>, String> {
+    let Ok(url) = std::env::var("SESSION_REDIS_URL") else {
+        return Ok(None);
+    };
+    #[cfg(feature = "redis")]
+    {
+        let options = sealed_session::RedisOptions::default().lifetime(lifetime);
+        let store = sealed_session::RedisStore::connect(&url, options)
+            .await
+            .map_err(|e| e.to_string())?;
+        eprintln!("sessions read through the Redis store at SESSION_REDIS_URL");
+        Ok(Some(Arc::new(store)))
+    }
+    #[cfg(not(feature = "redis"))]
+    {
+        let _ = (url, lifetime);
+        Err("needs the redis feature: --features actix-web,redis".to_owned())
+    }
 }

@@ -39,6 +39,7 @@ pub fn app(cookies: Sessions) -> Router {
         .route("/api/session", get(api_session))
         .route("/login", post(login))
         .route("/logout", post(logout))
+        .route("/logout-everywhere", post(logout_everywhere))
         .route("/grow", post(grow))
         // Every POST is checked for a cross-site origin and needs the
         // session's token, sign-in included (login CSRF): the page that
@@ -158,6 +159,35 @@ async fn logout(session: Session<DemoSession>) -> Redirect {
     Redirect::to("/")
 }
 
+/// Ends every session of the signed-in user on every instance that shares
+/// the store (`SESSION_REDIS_URL`); 409 without a store or a user.
+async fn logout_everywhere(
+    State(sessions): State<Sessions>,
+    session: Session<DemoSession>,
+) -> Response {
+    let (Some(store), Some(user)) = (
+        sessions.freshness_store(),
+        session.get().and_then(|s| s.user),
+    ) else {
+        let msg = "needs a signed-in user and SESSION_REDIS_URL\n";
+        return (StatusCode::CONFLICT, msg).into_response();
+    };
+    match store
+        .revoke_subject(&user, time::OffsetDateTime::now_utc())
+        .await
+    {
+        Ok(()) => {
+            session.clear();
+            Redirect::to("/").into_response()
+        }
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the store is unavailable\n",
+        )
+            .into_response(),
+    }
+}
+
 #[derive(Deserialize)]
 struct GrowForm {
     bytes: usize,
@@ -250,7 +280,7 @@ fn env_number<N: core::str::FromStr>(name: &str, default: N) -> Result<N, Box<dy
 }
 
 /// The demo's cookies from `docs/DEMO.md`'s environment variables.
-fn cookies_from_env() -> Result<Sessions, Box<dyn Error>> {
+async fn cookies_from_env() -> Result<Sessions, Box<dyn Error>> {
     let keyring: Keyring = if let Ok(text) = std::env::var("SESSION_KEYS") {
         text.parse()?
     } else {
@@ -283,16 +313,38 @@ fn cookies_from_env() -> Result<Sessions, Box<dyn Error>> {
         .cookie_header_budget(chunks * (sealed_session::MAX_NAME_VALUE_LEN + 2))
         .persistence(persistence)
         .build()?;
-    Ok(Sessions::builder(keyring)
-        .lifetime(lifetime)
-        .cookie(policy)
-        .build()?)
+    let builder = Sessions::builder(keyring).lifetime(lifetime).cookie(policy);
+    Ok(with_store(builder, lifetime).await?.build()?)
+}
+
+/// With `SESSION_REDIS_URL` (and the `redis` feature), the fleet's shared
+/// store: log out everywhere, single-use values and copied cookies across
+/// instances. Without it, the demo is stateless.
+async fn with_store(
+    builder: sealed_session::SessionsBuilder,
+    lifetime: Lifetime,
+) -> Result<sealed_session::SessionsBuilder, Box<dyn Error>> {
+    let Ok(url) = std::env::var("SESSION_REDIS_URL") else {
+        return Ok(builder);
+    };
+    #[cfg(feature = "redis")]
+    {
+        let options = sealed_session::RedisOptions::default().lifetime(lifetime);
+        let store = sealed_session::RedisStore::connect(&url, options).await?;
+        eprintln!("sessions read through the Redis store at SESSION_REDIS_URL");
+        Ok(builder.store(std::sync::Arc::new(store)))
+    }
+    #[cfg(not(feature = "redis"))]
+    {
+        let _ = (url, lifetime);
+        Err("SESSION_REDIS_URL needs the redis feature: --features axum,redis".into())
+    }
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
     let port: u16 = env_number("PORT", 3000)?;
-    let cookies = cookies_from_env()?;
+    let cookies = cookies_from_env().await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     eprintln!("sealed-session axum demo on http://127.0.0.1:{port}");
     axum::serve(listener, app(cookies)).await?;

@@ -38,6 +38,7 @@ impl Sessions {
     /// bytes outside visible ASCII (another app's cookie holding UTF-8) is
     /// read lossily rather than dropped, so our cookies beside it are still
     /// found; ours are always ASCII. A refusal is logged.
+    #[cfg_attr(not(feature = "http"), allow(dead_code, reason = "the http adapter's"))]
     pub(crate) fn load_request<'a, T: Serialize + DeserializeOwned>(
         &self,
         fields: impl IntoIterator<Item = &'a [u8]>,

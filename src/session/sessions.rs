@@ -122,6 +122,14 @@ impl Sessions {
         self.inner.store.as_ref()
     }
 
+    /// The freshness store these sessions read through, if one is
+    /// configured ([`SessionsBuilder::store`]): for "log out everywhere"
+    /// from a handler, `revoke_subject` on it.
+    #[must_use]
+    pub fn freshness_store(&self) -> Option<&Arc<dyn FreshnessStore>> {
+        self.inner.store.as_ref().map(|(store, _)| store)
+    }
+
     /// The cross-origin check the CSRF layers apply.
     pub fn cross_origin(&self) -> &CrossOrigin {
         &self.inner.cross_origin
