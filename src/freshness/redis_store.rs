@@ -172,6 +172,19 @@ impl RedisStore {
     fn key(&self, kind: &str, rest: &str) -> String {
         format!("{}{kind}:{rest}", self.prefix)
     }
+
+    /// `SET key value PXAT until`.
+    async fn set_until(
+        &self,
+        key: String,
+        value: &'static str,
+        until: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut con = self.connection.clone();
+        let options = redis::SetOptions::default()
+            .with_expiration(redis::SetExpiry::PXAT(millis(until).max(1)));
+        bounded(self.timeout, con.set_options(key, value, options)).await
+    }
 }
 
 /// `f` within `timeout`; a Redis error is [`StoreError::Unavailable`].
@@ -281,14 +294,7 @@ impl FreshnessStore for RedisStore {
         until: OffsetDateTime,
         _now: OffsetDateTime,
     ) -> StoreFuture<'a, ()> {
-        Box::pin(async move {
-            let mut con = self.connection.clone();
-            let key = self.key("gen", &id.to_hex());
-            let options = redis::SetOptions::default()
-                .with_expiration(redis::SetExpiry::PXAT(millis(until).max(1)));
-            let _: () = bounded(self.timeout, con.set_options(key, "ended", options)).await?;
-            Ok(())
-        })
+        Box::pin(self.set_until(self.key("gen", &id.to_hex()), "ended", until))
     }
 
     fn revoke_subject<'a>(
@@ -313,14 +319,7 @@ impl FreshnessStore for RedisStore {
         until: OffsetDateTime,
         _now: OffsetDateTime,
     ) -> StoreFuture<'a, ()> {
-        Box::pin(async move {
-            let mut con = self.connection.clone();
-            let key = self.key("deny", &id.to_hex());
-            let options = redis::SetOptions::default()
-                .with_expiration(redis::SetExpiry::PXAT(millis(until).max(1)));
-            let _: () = bounded(self.timeout, con.set_options(key, 1, options)).await?;
-            Ok(())
-        })
+        Box::pin(self.set_until(self.key("deny", &id.to_hex()), "1", until))
     }
 }
 
