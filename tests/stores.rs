@@ -169,7 +169,9 @@ mod redis {
         let store = RedisStore::connect(&url, RedisOptions::default().prefix(prefix()))
             .await
             .unwrap();
-        super::request_path::fleet(Arc::new(store), "frank").await;
+        let store: Arc<dyn FreshnessStore> = Arc::new(store);
+        super::request_path::fleet(store.clone(), "frank").await;
+        super::request_path::single_use_across(store).await;
     }
 
     /// Keys expire: a single-use record at its value's deadline.
@@ -423,7 +425,31 @@ mod request_path {
 
     #[tokio::test]
     async fn two_instances_on_one_memory_store() {
-        fleet(Arc::new(MemoryStore::new(64, &Lifetime::default())), "erin").await;
+        let store: Arc<dyn FreshnessStore> = Arc::new(MemoryStore::new(64, &Lifetime::default()));
+        fleet(store.clone(), "erin").await;
+        single_use_across(store).await;
+    }
+
+    /// A single-use value consumed on A is refused on B.
+    pub(super) async fn single_use_across(store: Arc<dyn FreshnessStore>) {
+        let keyring = Keyring::generate(KeyId(1)).unwrap();
+        let clock = ManualClock::at_unix(OffsetDateTime::now_utc().unix_timestamp());
+        let a = instance(&keyring, &clock, store.clone());
+        let b = instance(&keyring, &clock, store);
+        let link = a
+            .codec()
+            .seal_single_use(&"verify ada@example.com")
+            .unwrap();
+        assert_eq!(
+            a.open_single_use::<String>(&link).await.unwrap().data,
+            "verify ada@example.com"
+        );
+        let err = b.open_single_use::<String>(&link).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Replayed);
+        // A session cookie is no link token, through the store too.
+        let cookie = a.codec().seal(&"x").unwrap();
+        let err = b.open_single_use::<String>(&cookie).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::WrongKind);
     }
 
     /// With a store configured, the synchronous openers refuse rather than
@@ -525,6 +551,10 @@ mod request_path {
             if !opens {
                 assert_eq!(s.refusal(), Some(ErrorKind::StoreUnavailable));
             }
+            // Single-use values fail closed whatever the policy.
+            let link = sessions.codec().seal_single_use(&1u8).unwrap();
+            let err = sessions.open_single_use::<u8>(&link).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::StoreUnavailable, "{policy:?}");
         }
     }
 }

@@ -97,9 +97,10 @@ impl SessionCodec {
     pub(crate) fn open_deferred<T>(
         &self,
         value: &str,
+        kind: SealKind,
         decode: impl FnOnce(&[u8]) -> Result<T>,
     ) -> Result<Opened<T>> {
-        self.open_with(value, SealKind::Session, true, |plaintext, start| {
+        self.open_with(value, kind, true, |plaintext, start| {
             decode(&plaintext.as_slice()[start..])
         })
     }

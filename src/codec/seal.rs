@@ -83,10 +83,10 @@ impl SessionCodec {
     /// value cannot be enforced without one); otherwise as for
     /// [`SessionCodec::seal`](crate::SessionCodec::seal).
     pub fn seal_single_use<T: Serialize + ?Sized>(&self, data: &T) -> Result<String> {
-        if self.replay.is_none() {
+        if self.replay.is_none() && !self.deferred {
             return Err(Error::with(
                 ErrorKind::NotConfigured,
-                "single-use seals need a replay guard; add one with SessionCodecBuilder::replay_guard",
+                "single-use seals need a replay guard or a freshness store: add one with SessionCodecBuilder::replay_guard or SessionsBuilder::store",
             ));
         }
         let now = unix_seconds(self.clock.now());

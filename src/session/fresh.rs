@@ -11,13 +11,14 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::codec::log_ended;
+use crate::codec::{Opened, log_ended};
 use crate::cookie::set_cookie::SetCookie;
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::freshness::replay::SessionRecord;
 use crate::freshness::store::{FreshnessStore, StoreError, StorePolicy};
+use crate::seal::payload::decode_data;
 use crate::session::handle::Session;
-use crate::session::meta::SessionMeta;
+use crate::session::meta::{SealKind, SessionMeta};
 use crate::session::sessions::Sessions;
 
 impl<T: Serialize + DeserializeOwned> Session<T> {
@@ -65,6 +66,38 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
             && let Err(e) = store.supersede(&id, generation, at, until).await
         {
             log_store_failure("supersede", e);
+        }
+    }
+}
+
+impl Sessions {
+    /// Opens and consumes a single-use value
+    /// ([`SessionCodec::seal_single_use`](crate::SessionCodec::seal_single_use)):
+    /// with a store, through it, so it opens once across the fleet and
+    /// across restarts (one `SET NX` on Redis); without one, as
+    /// [`SessionCodec::open_single_use`](crate::SessionCodec::open_single_use).
+    /// Always fails closed: a use the store could not record is refused.
+    ///
+    /// # Errors
+    /// As for [`SessionCodec::open_single_use`](crate::SessionCodec::open_single_use);
+    /// [`ErrorKind::StoreUnavailable`] when the store fails or times out.
+    pub async fn open_single_use<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>> {
+        let codec = self.codec();
+        let Some((store, _)) = self.store() else {
+            return codec.open_single_use(value);
+        };
+        let opened = codec.open_deferred(value, SealKind::SingleUse, decode_data::<T>)?;
+        let id = opened.meta.id();
+        match store
+            .consume(&id, codec.deadline_of(&opened.meta), codec.now())
+            .await
+        {
+            Ok(true) => Ok(opened),
+            Ok(false) => Err(Error::new(ErrorKind::Replayed).for_session(id)),
+            Err(e) => {
+                log_store_failure("consume", e);
+                Err(Error::new(ErrorKind::StoreUnavailable))
+            }
         }
     }
 }

@@ -23,7 +23,7 @@ use crate::keys::key::KeyId;
 use crate::keys::keyring::Keyring;
 use crate::seal::payload::{Data, Value, decode_data};
 use crate::session::builder::SessionsBuilder;
-use crate::session::meta::{SessionId, SessionMeta};
+use crate::session::meta::{SealKind, SessionId, SessionMeta};
 use crate::session::read::{ReadOutcome, rank, used_names};
 
 /// The front door: built once from a keyring with [`Sessions::builder`],
@@ -212,7 +212,7 @@ impl Sessions {
                 Err(e) => Err(e),
             };
             if deferred {
-                codec.open_deferred(value, decode)
+                codec.open_deferred(value, SealKind::Session, decode)
             } else {
                 codec.open_decoding(value, decode)
             }
