@@ -21,6 +21,7 @@ pub use crate::cookie::request::{CarriedCookies, MAX_CANDIDATES_PER_NAME};
 pub use crate::cookie::set_cookie::SetCookie;
 pub use crate::csrf::{CSRF_FIELD, CSRF_HEADER, CSRF_TOKEN_LEN, CrossOrigin, MAX_FORM_BYTES};
 pub use crate::error::{ConfigError, Error, ErrorKind, Result};
+pub use crate::freshness::cache::CachedStore;
 pub use crate::freshness::clock::{Clock, ManualClock, SystemClock};
 pub use crate::freshness::lifetime::Lifetime;
 #[cfg(feature = "redis")]

@@ -558,3 +558,144 @@ mod request_path {
         }
     }
 }
+
+/// A cache in front of a shared store: a hit costs no round trip; another
+/// instance's revocation takes effect within the cache's lifetime; this
+/// instance's own writes at once; single-use values are never cached.
+mod cache {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration as StdDuration;
+
+    use sealed_session::{CachedStore, Freshness, StoreFuture};
+
+    use super::*;
+
+    /// Counts the round trips that reach the shared store.
+    #[derive(Debug)]
+    struct Counting {
+        inner: MemoryStore,
+        checks: AtomicUsize,
+    }
+
+    impl FreshnessStore for Counting {
+        fn check<'a>(
+            &'a self,
+            s: &'a SessionMeta,
+            now: OffsetDateTime,
+        ) -> StoreFuture<'a, Freshness> {
+            self.checks.fetch_add(1, Ordering::SeqCst);
+            self.inner.check(s, now)
+        }
+        fn consume<'a>(
+            &'a self,
+            id: &'a sealed_session::SessionId,
+            until: OffsetDateTime,
+            now: OffsetDateTime,
+        ) -> StoreFuture<'a, bool> {
+            self.inner.consume(id, until, now)
+        }
+        fn supersede<'a>(
+            &'a self,
+            id: &'a sealed_session::SessionId,
+            generation: u32,
+            at: OffsetDateTime,
+            until: OffsetDateTime,
+        ) -> StoreFuture<'a, ()> {
+            self.inner.supersede(id, generation, at, until)
+        }
+        fn end<'a>(
+            &'a self,
+            id: &'a sealed_session::SessionId,
+            until: OffsetDateTime,
+            now: OffsetDateTime,
+        ) -> StoreFuture<'a, ()> {
+            self.inner.end(id, until, now)
+        }
+        fn revoke_subject<'a>(
+            &'a self,
+            subject: &'a str,
+            nb: OffsetDateTime,
+        ) -> StoreFuture<'a, ()> {
+            self.inner.revoke_subject(subject, nb)
+        }
+        fn revoke_session<'a>(
+            &'a self,
+            id: &'a sealed_session::SessionId,
+            until: OffsetDateTime,
+            now: OffsetDateTime,
+        ) -> StoreFuture<'a, ()> {
+            self.inner.revoke_session(id, until, now)
+        }
+    }
+
+    #[tokio::test]
+    async fn hits_cost_no_round_trip_and_revocations_arrive_within_the_ttl() {
+        let shared = Arc::new(Counting {
+            inner: MemoryStore::new(64, &Lifetime::default()),
+            checks: AtomicUsize::new(0),
+        });
+        let ttl = StdDuration::from_millis(300);
+        let a = CachedStore::new(shared.clone(), ttl, 16);
+        let b = CachedStore::new(shared.clone(), ttl, 16);
+        let t = OffsetDateTime::now_utc().unix_timestamp();
+        let s = session("hana", t - 10);
+
+        assert!(!a.check(&s, at(t)).await.unwrap().revoked);
+        for _ in 0..10 {
+            assert!(!a.check(&s, at(t)).await.unwrap().revoked);
+        }
+        assert_eq!(
+            shared.checks.load(Ordering::SeqCst),
+            1,
+            "one round trip, then hits"
+        );
+
+        // Another instance revokes: this one still answers from its cache...
+        b.revoke_subject("hana", at(t)).await.unwrap();
+        assert!(!a.check(&s, at(t)).await.unwrap().revoked, "within the ttl");
+        // ...and sees it once the ttl has passed.
+        tokio::time::sleep(ttl + StdDuration::from_millis(50)).await;
+        assert!(a.check(&s, at(t)).await.unwrap().revoked);
+        // A refusing answer is not cached: every check asks again.
+        let before = shared.checks.load(Ordering::SeqCst);
+        assert!(a.check(&s, at(t)).await.unwrap().revoked);
+        assert_eq!(shared.checks.load(Ordering::SeqCst), before + 1);
+
+        // Its own revocation takes effect at once.
+        let other = session("ivan", t - 10);
+        assert!(!a.check(&other, at(t)).await.unwrap().revoked);
+        a.revoke_session(&other.id(), at(t + 60), at(t))
+            .await
+            .unwrap();
+        assert!(a.check(&other, at(t)).await.unwrap().revoked);
+
+        // Single-use values are never cached.
+        let link = session("link", t);
+        assert!(a.consume(&link.id(), at(t + 60), at(t)).await.unwrap());
+        assert!(!b.consume(&link.id(), at(t + 60), at(t)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_cache_is_bounded() {
+        let shared = Arc::new(Counting {
+            inner: MemoryStore::new(4096, &Lifetime::default()),
+            checks: AtomicUsize::new(0),
+        });
+        let cache = CachedStore::new(shared.clone(), StdDuration::from_secs(60), 8);
+        let t = OffsetDateTime::now_utc().unix_timestamp();
+        let sessions: Vec<_> = (0..100)
+            .map(|n| session(&format!("u{n}"), t - 10))
+            .collect();
+        for s in &sessions {
+            cache.check(s, at(t)).await.unwrap();
+        }
+        // The first ones were evicted: asking again is a round trip.
+        let before = shared.checks.load(Ordering::SeqCst);
+        cache.check(&sessions[0], at(t)).await.unwrap();
+        assert_eq!(shared.checks.load(Ordering::SeqCst), before + 1);
+        // The last ones are still there.
+        let before = shared.checks.load(Ordering::SeqCst);
+        cache.check(&sessions[99], at(t)).await.unwrap();
+        assert_eq!(shared.checks.load(Ordering::SeqCst), before);
+    }
+}

@@ -2,6 +2,7 @@
 //! skew), the replay guard, revocation, and the async store a fleet shares
 //! them through (in memory, or on Redis).
 
+pub(crate) mod cache;
 pub(crate) mod clock;
 pub(crate) mod lifetime;
 #[cfg(feature = "redis")]
