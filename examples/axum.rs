@@ -295,6 +295,7 @@ async fn cookies_from_env() -> Result<Sessions, Box<dyn Error>> {
     let mut lifetime = Lifetime::default();
     lifetime.absolute = time::Duration::seconds(env_number("SESSION_ABSOLUTE_SECS", 43_200)?);
     lifetime.idle = time::Duration::seconds(env_number("SESSION_IDLE_SECS", 1_800)?);
+    lifetime.superseded_grace = time::Duration::seconds(env_number("SESSION_GRACE_SECS", 30)?);
     if lifetime.renew_after >= lifetime.idle {
         // Renew well before the idle deadline, whatever it is.
         lifetime.renew_after = lifetime.idle / 2;

@@ -550,6 +550,15 @@ mod request_path {
             assert_eq!(s.get().is_some(), opens, "{policy:?}");
             if !opens {
                 assert_eq!(s.refusal(), Some(ErrorKind::StoreUnavailable));
+                // The cookie is kept for when the store is back.
+                assert!(
+                    s.finish().unwrap().is_empty(),
+                    "no removal while the store is down"
+                );
+                // A login during the outage still gets its cookie.
+                let s = Session::<u8>::load_async(&sessions, [cookie.as_str()]).await;
+                s.insert(2);
+                assert_eq!(s.finish().unwrap().len(), 1, "a login writes its session");
             }
             // Single-use values fail closed whatever the policy.
             let link = sessions.codec().seal_single_use(&1u8).unwrap();

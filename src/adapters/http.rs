@@ -79,7 +79,7 @@ pub fn write<T: Serialize + DeserializeOwned>(
     apply(out, headers)
 }
 
-/// [`load`] through the freshness store, if one is configured (one round
+/// [`load()`] through the freshness store, if one is configured (one round
 /// trip): what the tower layer calls.
 pub async fn load_async<T: Serialize + DeserializeOwned>(
     sessions: &Sessions,
@@ -90,10 +90,10 @@ pub async fn load_async<T: Serialize + DeserializeOwned>(
         .await
 }
 
-/// [`write`], then, with a freshness store, the re-seal recorded in it.
+/// [`write()`], then, with a freshness store, the re-seal recorded in it.
 ///
 /// # Errors
-/// As for [`write`].
+/// As for [`write()`].
 pub async fn write_async<T: Serialize + DeserializeOwned>(
     session: &Session<T>,
     headers: &mut HeaderMap,

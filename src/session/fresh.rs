@@ -29,7 +29,10 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     /// everywhere, a denied id), ended, or a superseded copy back after the
     /// grace (which ends the session in the store, for every instance).
     /// The adapters call this. Never fails: a store that is down gives the
-    /// configured policy.
+    /// configured policy; under [`StorePolicy::FailClosed`] the request has
+    /// no session and its response sets no cookie (no removal) unless the
+    /// handler stores data (a login), so the user's session is back once
+    /// the store is.
     pub async fn load_async<'a>(
         sessions: &Sessions,
         cookie_headers: impl IntoIterator<Item = &'a str>,
@@ -42,6 +45,14 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
             && let Err(kind) = check(sessions, &**store, *policy, &opened.meta).await
         {
             outcome = outcome.refused(kind);
+            if kind == ErrorKind::StoreUnavailable {
+                // Not the cookie's fault: the response leaves it alone
+                // (no removal, and no new session over it), so the
+                // session is back once the store is.
+                let session = Self::from_outcome(sessions, outcome);
+                session.hold_cookies();
+                return session;
+            }
         }
         Self::from_outcome(sessions, outcome)
     }

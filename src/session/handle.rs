@@ -38,6 +38,9 @@ struct State<T> {
     reseal_due: bool,
     /// The handler looked at the session (its data, id or token).
     read: bool,
+    /// The request's cookie could not be checked (the store is down): the
+    /// response writes no cookie, so it survives the outage.
+    hold: bool,
     /// The re-seal this response wrote of an opened session, for the
     /// freshness store: id, new generation, seal time, deadline.
     superseded: Option<(SessionId, u32, OffsetDateTime, OffsetDateTime)>,
@@ -135,6 +138,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
                 refused_session_id,
                 dirty: false,
                 read: false,
+                hold: false,
                 superseded: None,
                 reseal_due,
                 persistence: None,
@@ -180,6 +184,11 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     }
 
     fn compute(&self, state: &mut State<T>) -> Result<Vec<SetCookie>> {
+        if state.hold && state.data.is_none() {
+            // Nothing of the handler's to write: the request's cookie is
+            // left for when the store is back.
+            return Ok(Vec::new());
+        }
         if state.data.is_some() && state.meta.is_none() {
             state.dirty = true;
             state.meta = Some(self.sessions.codec().new_session(None)?);
@@ -214,6 +223,12 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
 }
 
 impl<T> Session<T> {
+    /// Writes no cookie in the response unless the handler stores data (the
+    /// request's could not be checked; see [`Session::load_async`]).
+    pub(crate) fn hold_cookies(&self) {
+        self.lock().hold = true;
+    }
+
     /// The re-seal of an opened session the last [`Session::finish`]
     /// wrote, taken once (for the freshness store).
     pub(crate) fn take_superseded(
