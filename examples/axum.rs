@@ -330,7 +330,10 @@ async fn with_store(
     };
     #[cfg(feature = "redis")]
     {
-        let options = sealed_session::RedisOptions::default().lifetime(lifetime);
+        let timeout = env_number("SESSION_STORE_TIMEOUT_MS", 50)?;
+        let options = sealed_session::RedisOptions::default()
+            .lifetime(lifetime)
+            .timeout(std::time::Duration::from_millis(timeout));
         let store = sealed_session::RedisStore::connect(&url, options).await?;
         eprintln!("sessions read through the Redis store at SESSION_REDIS_URL");
         Ok(builder.store(std::sync::Arc::new(store)))

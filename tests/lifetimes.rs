@@ -366,6 +366,58 @@ fn a_copied_cookie_ends_the_session_for_thief_and_victim() {
     }
 }
 
+/// A value two re-seals behind is judged by the re-seal that superseded it,
+/// not by the newest one. Before, a session re-sealed within the last grace
+/// let every older value back in (found by tests/fleet/run.py: 77 of 143
+/// replays of superseded values opened on a two-instance fleet).
+#[test]
+fn a_value_two_reseals_behind_is_refused_while_the_newest_is_in_its_grace() {
+    let (b, clock) = setup();
+    let c = b
+        .replay_guard(Arc::new(MemoryReplayGuard::new(100)))
+        .build()
+        .unwrap();
+    let v0 = c.seal(&1u8).unwrap();
+    clock.advance(Duration::minutes(6));
+    let opened = c.open::<u8>(&v0).unwrap();
+    let v1 = c.seal_session(&opened.meta, &opened.data).unwrap();
+    clock.advance(Duration::minutes(6));
+    let opened = c.open::<u8>(&v1).unwrap();
+    assert!(opened.reseal_due().is_some());
+    let v2 = c.seal_session(&opened.meta, &opened.data).unwrap();
+    // v1 was superseded a second ago: still served. v0 six minutes ago.
+    clock.advance(Duration::seconds(1));
+    assert!(c.open::<u8>(&v1).is_ok());
+    assert_eq!(c.open::<u8>(&v0).unwrap_err().kind(), ErrorKind::Replayed);
+    assert_eq!(c.open::<u8>(&v2).unwrap_err().kind(), ErrorKind::Replayed);
+}
+
+/// Re-sealed on every request (a handler that writes each time): a value
+/// three re-seals behind is refused at once, even when all three happened
+/// within the grace; one or two behind are still served within it. The
+/// fleet run re-seals on every request, and a replay of a value dozens of
+/// re-seals old opened there while the newest re-seal was in its grace.
+#[test]
+fn a_value_three_reseals_behind_is_refused_at_once() {
+    let (b, clock) = setup();
+    let c = b
+        .replay_guard(Arc::new(MemoryReplayGuard::new(100)))
+        .build()
+        .unwrap();
+    let mut values = vec![c.seal(&1u8).unwrap()];
+    for _ in 0..3 {
+        clock.advance(Duration::seconds(1));
+        let opened = c.open::<u8>(values.last().unwrap()).unwrap();
+        values.push(c.seal_session(&opened.meta, &opened.data).unwrap());
+    }
+    assert!(c.open::<u8>(&values[2]).is_ok(), "one behind, in the grace");
+    assert!(c.open::<u8>(&values[1]).is_ok(), "two behind, in the grace");
+    assert_eq!(
+        c.open::<u8>(&values[0]).unwrap_err().kind(),
+        ErrorKind::Replayed
+    );
+}
+
 /// Both copies used within the grace (a thief quick enough, or two tabs of
 /// the victim): neither is refused. Copies forked at the same generation
 /// are not told apart (documented): a guard cannot tell a thief from the

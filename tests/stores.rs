@@ -59,11 +59,28 @@ async fn conformance(store: &dyn FreshnessStore, t: i64, tag: &str) {
     // Re-seals keep the highest generation; ended stays ended.
     store.supersede(&id, 3, at(t - 10), until).await.unwrap();
     store.supersede(&id, 2, at(t - 5), until).await.unwrap();
-    let sealed = SessionRecord::Sealed {
-        generation: 3,
-        at: at(t - 10),
+    let sealed = |generation, sealed_at, before| SessionRecord::Sealed {
+        generation,
+        at: sealed_at,
+        before,
     };
-    assert_eq!(store.check(&s, at(t)).await.unwrap().record, sealed);
+    assert_eq!(
+        store.check(&s, at(t)).await.unwrap().record,
+        sealed(3, at(t - 10), None)
+    );
+    // The next generation keeps the time of the one before it; a second
+    // re-seal of one generation keeps the earliest time; a gap forgets it.
+    store.supersede(&id, 4, at(t - 4), until).await.unwrap();
+    store.supersede(&id, 4, at(t - 2), until).await.unwrap();
+    assert_eq!(
+        store.check(&s, at(t)).await.unwrap().record,
+        sealed(4, at(t - 4), Some(at(t - 10)))
+    );
+    store.supersede(&id, 6, at(t - 1), until).await.unwrap();
+    assert_eq!(
+        store.check(&s, at(t)).await.unwrap().record,
+        sealed(6, at(t - 1), None)
+    );
     store.end(&id, until, at(t)).await.unwrap();
     store.supersede(&id, 9, at(t), until).await.unwrap();
     assert_eq!(
@@ -555,10 +572,29 @@ mod request_path {
                     s.finish().unwrap().is_empty(),
                     "no removal while the store is down"
                 );
-                // A login during the outage still gets its cookie.
+                // Data stored by the handler (a visit counter) does not
+                // replace it either.
                 let s = Session::<u8>::load_async(&sessions, [cookie.as_str()]).await;
                 s.insert(2);
-                assert_eq!(s.finish().unwrap().len(), 1, "a login writes its session");
+                assert!(
+                    s.finish().unwrap().is_empty(),
+                    "no anonymous session over it"
+                );
+                // A sign-in during the outage gets its cookie; a sign-out
+                // removes it.
+                let s = Session::<u8>::load_async(&sessions, [cookie.as_str()]).await;
+                s.regenerate(Some("ada")).unwrap();
+                s.insert(2);
+                let set = s.finish().unwrap();
+                assert_eq!(set.len(), 1, "a sign-in writes its session");
+                assert!(!set[0].is_removal());
+                let s = Session::<u8>::load_async(&sessions, [cookie.as_str()]).await;
+                s.clear();
+                let set = s.finish().unwrap();
+                assert!(
+                    set.len() == 1 && set[0].is_removal(),
+                    "a sign-out removes it"
+                );
             }
             // Single-use values fail closed whatever the policy.
             let link = sessions.codec().seal_single_use(&1u8).unwrap();

@@ -209,10 +209,27 @@ impl SessionCodec {
         now: OffsetDateTime,
     ) -> bool {
         match record {
-            SessionRecord::Sealed { generation, at } => {
-                meta.generation() < generation
-                    && unix_seconds(now)
-                        >= unix_seconds(at).saturating_add(secs(self.lifetime.superseded_grace))
+            SessionRecord::Sealed {
+                generation,
+                at,
+                before,
+            } => {
+                // When this value was superseded: by the newest re-seal if
+                // it is one behind, by the one before that if two. Three or
+                // more behind, it is refused at once: a browser's request
+                // is that far behind only if three re-seals made a round
+                // trip each while it was on its way, and no record of when
+                // they happened is kept.
+                let next = u64::from(meta.generation()) + 1;
+                let superseded_at = match u64::from(generation) {
+                    g if g == next => at,
+                    g if g == next + 1 => before.unwrap_or(at),
+                    g if g > next => return true,
+                    _ => return false,
+                };
+                unix_seconds(now)
+                    >= unix_seconds(superseded_at)
+                        .saturating_add(secs(self.lifetime.superseded_grace))
             }
             _ => false,
         }

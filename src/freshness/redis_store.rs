@@ -27,17 +27,31 @@ use crate::session::meta::{SessionId, SessionMeta};
 /// store than this.
 pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_millis(50);
 
-/// Keeps the highest generation: `KEYS[1]` the record, `ARGV` the
-/// generation, the seal time and the expiry (Unix milliseconds). An ended
-/// session stays ended.
+/// Keeps the highest generation with the earliest time it was sealed, and
+/// the time of the generation before it (as `MemoryReplayGuard` does):
+/// `KEYS[1]` the record, `ARGV` the generation, the seal time (Unix
+/// seconds) and the expiry (Unix milliseconds). An ended session stays
+/// ended.
 const SUPERSEDE: &str = r"
 local v = redis.call('GET', KEYS[1])
 if v == 'ended' then return 0 end
+local n = tonumber(ARGV[1])
+local at = ARGV[2]
+local before = ''
 if v then
-  local g = tonumber(string.match(v, '^(%d+):'))
-  if g and g > tonumber(ARGV[1]) then return 0 end
+  local g, a, b = string.match(v, '^(%d+):(%d+):?(%d*)$')
+  g = tonumber(g)
+  if g then
+    if g > n then return 0 end
+    if g == n then
+      if tonumber(a) < tonumber(at) then at = a end
+      before = b
+    elseif g + 1 == n then
+      before = a
+    end
+  end
 end
-redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2], 'PXAT', ARGV[3])
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. at .. ':' .. before, 'PXAT', ARGV[3])
 return 1
 ";
 
@@ -203,19 +217,29 @@ fn millis(at: OffsetDateTime) -> u64 {
     unix_seconds(at).saturating_mul(1000)
 }
 
-/// A session record as the scripts store it: `generation:at` or `ended`.
+/// A session record as the scripts store it: `generation:at:before` (Unix
+/// seconds; `before` empty when unknown, and absent in records written by
+/// 0.2's first script), or `ended`.
 fn record(text: &str) -> SessionRecord {
     if text == "ended" {
         return SessionRecord::Ended;
     }
-    let parsed = text.split_once(':').and_then(|(g, at)| {
-        let at = OffsetDateTime::from_unix_timestamp(at.parse().ok()?).ok()?;
-        Some((g.parse().ok()?, at))
-    });
-    match parsed {
-        Some((generation, at)) => SessionRecord::Sealed { generation, at },
-        None => SessionRecord::Unknown,
-    }
+    let time = |s: &str| OffsetDateTime::from_unix_timestamp(s.parse().ok()?).ok();
+    let mut parts = text.splitn(3, ':');
+    let parsed = (|| {
+        let generation = parts.next()?.parse().ok()?;
+        let at = time(parts.next()?)?;
+        let before = match parts.next() {
+            None | Some("") => None,
+            Some(b) => Some(time(b)?),
+        };
+        Some(SessionRecord::Sealed {
+            generation,
+            at,
+            before,
+        })
+    })();
+    parsed.unwrap_or(SessionRecord::Unknown)
 }
 
 impl FreshnessStore for RedisStore {
@@ -333,9 +357,16 @@ mod tests {
         assert_eq!(record(""), SessionRecord::Unknown);
         assert_eq!(record("x:1"), SessionRecord::Unknown);
         let at = OffsetDateTime::from_unix_timestamp(1_764_000_000).unwrap();
-        assert_eq!(
-            record("7:1764000000"),
-            SessionRecord::Sealed { generation: 7, at }
-        );
+        let sealed = |before| SessionRecord::Sealed {
+            generation: 7,
+            at,
+            before,
+        };
+        assert_eq!(record("7:1764000000"), sealed(None));
+        assert_eq!(record("7:1764000000:"), sealed(None));
+        let before = OffsetDateTime::from_unix_timestamp(1_763_999_000).unwrap();
+        assert_eq!(record("7:1764000000:1763999000"), sealed(Some(before)));
+        assert_eq!(record("7:1764000000:x"), SessionRecord::Unknown);
+        assert_eq!(record("7:x:1"), SessionRecord::Unknown);
     }
 }

@@ -24,12 +24,20 @@ use crate::session::meta::SessionId;
 pub enum SessionRecord {
     /// Nothing recorded: never re-sealed, or forgotten.
     Unknown,
-    /// The newest re-seal: its generation and when it was sealed.
+    /// The newest re-seal: its generation and when it was first sealed,
+    /// and when the generation before it was.
     Sealed {
         /// The highest generation re-sealed.
         generation: u32,
-        /// When that re-seal happened.
+        /// When that generation was first sealed: from then on, values of
+        /// the generation before it are superseded.
         at: OffsetDateTime,
+        /// When the generation before it was first sealed (`None` when
+        /// that re-seal was not recorded): from then on, every older value
+        /// is superseded. Without it a value two re-seals behind would be
+        /// judged by the newest re-seal and kept in its grace for as long
+        /// as the session kept re-sealing.
+        before: Option<OffsetDateTime>,
     },
     /// Ended: a superseded value came back after the grace, so every value
     /// of this session is refused until its deadline.
@@ -54,7 +62,9 @@ pub trait ReplayGuard: Send + Sync + fmt::Debug {
 
     /// Records that session `id` was re-sealed at `at` as `generation`; the
     /// record may be dropped after `until` (the session's deadline). Keeps
-    /// the highest generation seen, and never revives an ended session.
+    /// the highest generation seen with the earliest time it was sealed,
+    /// and the time of the one before it when that one is `generation - 1`
+    /// (see [`SessionRecord::Sealed`]); never revives an ended session.
     fn supersede(&self, id: &SessionId, generation: u32, at: OffsetDateTime, until: OffsetDateTime);
 
     /// What is recorded for session `id` at `now`.
@@ -125,7 +135,11 @@ impl<V> Pool<V> {
 
 #[derive(Clone, Copy)]
 enum Session {
-    Sealed { generation: u32, at: u64 },
+    Sealed {
+        generation: u32,
+        at: u64,
+        before: Option<u64>,
+    },
     Ended,
 }
 
@@ -224,13 +238,16 @@ impl ReplayGuard for MemoryReplayGuard {
     ) {
         let at = unix_seconds(at);
         let mut pool = lock(&self.sessions);
-        let keep = match pool.get(id, at) {
+        let record = match pool.get(id, at) {
             Some(Session::Ended) => return,
-            Some(Session::Sealed { generation: g, .. }) => generation >= *g,
-            None => true,
+            None => next_record(None, generation, at),
+            Some(Session::Sealed {
+                generation: g,
+                at: a,
+                before: b,
+            }) => next_record(Some((*g, *a, *b)), generation, at),
         };
-        if keep {
-            let record = Session::Sealed { generation, at };
+        if let Some(record) = record {
             pool.insert(*id, unix_seconds(until), record, at, true);
         }
     }
@@ -239,9 +256,14 @@ impl ReplayGuard for MemoryReplayGuard {
         match lock(&self.sessions).get(id, unix_seconds(now)) {
             None => SessionRecord::Unknown,
             Some(Session::Ended) => SessionRecord::Ended,
-            Some(Session::Sealed { generation, at }) => SessionRecord::Sealed {
+            Some(Session::Sealed {
+                generation,
+                at,
+                before,
+            }) => SessionRecord::Sealed {
                 generation: *generation,
                 at: from_unix_seconds(*at),
+                before: before.map(from_unix_seconds),
             },
         }
     }
@@ -250,6 +272,31 @@ impl ReplayGuard for MemoryReplayGuard {
         let now = unix_seconds(now);
         lock(&self.sessions).insert(*id, unix_seconds(until), Session::Ended, now, true);
     }
+}
+
+/// The record after a re-seal as `generation` at `at`, given the current
+/// one (`generation`, `at`, `before`); `None` keeps the current one (the
+/// re-seal is older). The Redis store's script does the same.
+fn next_record(
+    current: Option<(u32, u64, Option<u64>)>,
+    generation: u32,
+    at: u64,
+) -> Option<Session> {
+    let (at, before) = match current {
+        None => (at, None),
+        Some((g, _, _)) if generation < g => return None,
+        // Another re-seal of the same generation (two requests at once):
+        // the first one is when the older values were superseded.
+        Some((g, a, b)) if generation == g => (at.min(a), b),
+        Some((g, a, _)) if generation == g.saturating_add(1) => (at, Some(a)),
+        // Re-seals in between were not recorded: their times are unknown.
+        Some(_) => (at, None),
+    };
+    Some(Session::Sealed {
+        generation,
+        at,
+        before,
+    })
 }
 
 #[cfg(test)]
@@ -288,7 +335,11 @@ mod tests {
         let g = MemoryReplayGuard::new(2);
         g.supersede(&id(1), 3, t(10), t(1000));
         g.supersede(&id(1), 2, t(20), t(1000));
-        let sealed = |generation, at| SessionRecord::Sealed { generation, at };
+        let sealed = |generation, at| SessionRecord::Sealed {
+            generation,
+            at,
+            before: None,
+        };
         assert_eq!(g.session(&id(1), t(30)), sealed(3, t(10)));
         g.supersede(&id(2), 1, t(30), t(2000));
         // Full: a new record evicts the one that expires first.

@@ -30,9 +30,11 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     /// grace (which ends the session in the store, for every instance).
     /// The adapters call this. Never fails: a store that is down gives the
     /// configured policy; under [`StorePolicy::FailClosed`] the request has
-    /// no session and its response sets no cookie (no removal) unless the
-    /// handler stores data (a login), so the user's session is back once
-    /// the store is.
+    /// no session and its response sets no cookie (no removal, and no
+    /// anonymous session over it, whatever the handler stores) unless the
+    /// handler signs in ([`Session::regenerate`]) or out
+    /// ([`Session::remove`], [`Session::clear`]), so the user's session is
+    /// back once the store is.
     pub async fn load_async<'a>(
         sessions: &Sessions,
         cookie_headers: impl IntoIterator<Item = &'a str>,

@@ -184,9 +184,8 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     }
 
     fn compute(&self, state: &mut State<T>) -> Result<Vec<SetCookie>> {
-        if state.hold && state.data.is_none() {
-            // Nothing of the handler's to write: the request's cookie is
-            // left for when the store is back.
+        if state.hold {
+            // The request's cookie is left for when the store is back.
             return Ok(Vec::new());
         }
         if state.data.is_some() && state.meta.is_none() {
@@ -223,8 +222,8 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
 }
 
 impl<T> Session<T> {
-    /// Writes no cookie in the response unless the handler stores data (the
-    /// request's could not be checked; see [`Session::load_async`]).
+    /// Writes no cookie in the response unless the handler signs in or out
+    /// (the request's could not be checked; see [`Session::load_async`]).
     pub(crate) fn hold_cookies(&self) {
         self.lock().hold = true;
     }
@@ -307,6 +306,8 @@ impl<T> Session<T> {
     /// [`Session::meta`]'s id (taken before this call).
     pub fn remove(&self) -> Option<T> {
         self.mutate(|s| {
+            // Sign-out: the cookie goes even while the store is down.
+            s.hold = false;
             s.meta = None;
             s.data.take()
         })
@@ -336,6 +337,8 @@ impl<T> Session<T> {
         state.meta = Some(meta);
         state.dirty = true;
         state.flushed = None;
+        // Sign-in: the new session is written even while the store is down.
+        state.hold = false;
         Ok(())
     }
 
