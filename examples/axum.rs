@@ -40,6 +40,8 @@ pub fn app(cookies: Sessions) -> Router {
         .route("/login", post(login))
         .route("/logout", post(logout))
         .route("/logout-everywhere", post(logout_everywhere))
+        .route("/sign-in-link", post(sign_in_link))
+        .route("/sign-in-link/use", post(use_sign_in_link))
         .route("/grow", post(grow))
         // Every POST is checked for a cross-site origin and needs the
         // session's token, sign-in included (login CSRF): the page that
@@ -186,6 +188,57 @@ async fn logout_everywhere(
         )
             .into_response(),
     }
+}
+
+/// A single-use sign-in link for `user` (what an app would e-mail): the
+/// body is the sealed value, which opens once across every instance that
+/// shares the store. 409 without a store.
+async fn sign_in_link(State(sessions): State<Sessions>, Form(form): Form<LoginForm>) -> Response {
+    if sessions.freshness_store().is_none() {
+        let msg = "single-use links need SESSION_REDIS_URL\n";
+        return (StatusCode::CONFLICT, msg).into_response();
+    }
+    let user = form.user.trim();
+    if user.is_empty() || user.len() > 256 {
+        let msg = "user is required, at most 256 bytes\n";
+        return (StatusCode::BAD_REQUEST, msg).into_response();
+    }
+    match sessions.codec().seal_single_use(&user) {
+        Ok(link) => link.into_response(),
+        Err(e) => Failure::from(e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct LinkForm {
+    link: String,
+}
+
+/// Signs in with a link from `POST /sign-in-link`, once: a second use, on
+/// any instance, is a 403; a store that is down, a 503. A form post (with
+/// the session's CSRF token), not a GET, so a link sent by someone else
+/// cannot sign a browser in to their account unawares (login CSRF).
+async fn use_sign_in_link(
+    State(sessions): State<Sessions>,
+    session: Session<DemoSession>,
+    Form(form): Form<LinkForm>,
+) -> Response {
+    let user = match sessions.open_single_use::<String>(form.link.trim()).await {
+        Ok(opened) => opened.data,
+        Err(e) if e.kind() == ErrorKind::StoreUnavailable => {
+            let msg = "the store is unavailable\n";
+            return (StatusCode::SERVICE_UNAVAILABLE, msg).into_response();
+        }
+        Err(_) => {
+            let msg = "the link was used already, has expired or is not ours\n";
+            return (StatusCode::FORBIDDEN, msg).into_response();
+        }
+    };
+    if let Err(e) = session.regenerate(Some(&user)) {
+        return Failure::from(e).into_response();
+    }
+    session.update(|d| d.user = Some(user));
+    Redirect::to("/").into_response()
 }
 
 #[derive(Deserialize)]

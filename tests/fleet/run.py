@@ -5,6 +5,7 @@ loopback, and a client with its own cookie jar checks what a fleet needs:
 
 - sign in on A, "log out everywhere" on B: the cookie is refused on A at
   once (the demo has no cache);
+- a single-use sign-in link issued on A and used on B is refused on A;
 - a session cookie copied and replayed after its re-seal is caught on the
   other instance, and ends both copies;
 - Redis stopped in the middle: fail closed (no session), no hung request,
@@ -214,6 +215,26 @@ def main():
                      v and v["signed_in"] is False and v["user"] is None,
                      "signed_in=%s" % (v or {}).get("signed_in"))
 
+        # A single-use link issued on A, used on B, refused on A.
+        c = Client()
+        v, _, _ = c.api(a)
+        status, link, _, _ = c.request(a, "POST", "/sign-in-link", {"user": "eve", "csrf": v["csrf"]})
+        report.check("a single-use link issued on A", status == 200 and len(link) > 40,
+                     "status %s" % status)
+        link = link.decode()
+        user = Client()
+        v, _, _ = user.api(b)
+        status, _, _, _ = user.request(b, "POST", "/sign-in-link/use", {"link": link, "csrf": v["csrf"]})
+        v, _, _ = user.api(b)
+        report.check("used on B: signed in", status == 303 and v and v["user"] == "eve",
+                     "status %s, user=%s" % (status, (v or {}).get("user")))
+        other = Client()
+        v, _, _ = other.api(a)
+        status, _, _, _ = other.request(a, "POST", "/sign-in-link/use", {"link": link, "csrf": v["csrf"]})
+        v, _, _ = other.api(a)
+        report.check("used again on A: refused", status == 403 and v and v["user"] is None,
+                     "status %s, user=%s" % (status, (v or {}).get("user")))
+
         # A copied cookie replayed after its re-seal, on the other instance.
         time.sleep(1.1)  # past the skew-free second boundary of the revocation
         victim = Client()
@@ -236,6 +257,9 @@ def main():
         carol = Client()
         report.check("sign in on A before the outage", carol.sign_in(a, "cal") == 303)
         before = carol.header()
+        dan = Client()
+        dan.sign_in(b, "dan")
+        dan_before = dan.header()
         redis.down()
         v, sets, elapsed = carol.api(a)
         report.check("Redis down: fail closed, no session", v and v["user"] is None,
@@ -245,6 +269,10 @@ def main():
                      not any(s.startswith(COOKIE) and "Max-Age=0" in s for s in sets)
                      and carol.jar.get(COOKIE) == before.partition("=")[2],
                      "%d Set-Cookie: %s" % (len(sets), [x.split("=")[0] for x in sets]))
+        v, sets, _ = dan.api(b)
+        report.check("Redis down: another user's cookie is kept too",
+                     v and v["user"] is None and dan.header() == dan_before,
+                     "%d Set-Cookie" % len(sets))
         report.check("Redis down: both demos are still running", a.alive() and b.alive())
         redis.up()
         back = None
@@ -255,6 +283,9 @@ def main():
                 break
             time.sleep(0.1)
         report.check("Redis back: the same cookie works again, no restart", back is not None)
+        v, _, _ = dan.api(a)
+        report.check("Redis back: the other user is signed in too", v and v["user"] == "dan",
+                     "user=%s" % (v or {}).get("user"))
 
         # A bounded load run across both instances.
         total, forgeries, replays = 20000, 0, 0
