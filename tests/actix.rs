@@ -1139,3 +1139,55 @@ mod events {
         }
     }
 }
+
+/// With a freshness store, the middleware reads every request through it
+/// (`load_request_async`): "log out everywhere" recorded in the store ends
+/// the session on the next request, and the cookie is removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_middleware_reads_through_the_store() {
+    use sealed_session::{FreshnessStore, Lifetime, MemoryStore, Session};
+    async fn sign_in(session: Session<String>) -> &'static str {
+        session.regenerate(Some("gina")).unwrap();
+        session.insert("gina".into());
+        "in"
+    }
+    async fn who(session: Session<String>) -> String {
+        session.get().unwrap_or_else(|| "nobody".into())
+    }
+    let store = Arc::new(MemoryStore::new(64, &Lifetime::default()));
+    let sessions = Sessions::builder(keyring(1))
+        .store(store.clone())
+        .build()
+        .unwrap();
+    let (base, _running) = serve(move |listener| {
+        Ok(HttpServer::new(move || {
+            App::new()
+                .wrap(sessions.middleware::<String>())
+                .route("/in", web::get().to(sign_in))
+                .route("/who", web::get().to(who))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)?
+        .run())
+    });
+    let (client, _jar) = browser();
+    let text = |r: reqwest::Response| async move { r.text().await.unwrap() };
+    assert_eq!(
+        text(client.get(format!("{base}/in")).send().await.unwrap()).await,
+        "in"
+    );
+    assert_eq!(
+        text(client.get(format!("{base}/who")).send().await.unwrap()).await,
+        "gina"
+    );
+    let later = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    store.revoke_subject("gina", later).await.unwrap();
+    let reply = client.get(format!("{base}/who")).send().await.unwrap();
+    let removed = set_cookies(reply.headers());
+    assert_eq!(text(reply).await, "nobody");
+    assert!(
+        removed.iter().any(|c| is_removal(c)),
+        "the revoked cookie is removed: {removed:?}"
+    );
+}
