@@ -1145,15 +1145,8 @@ mod events {
 /// the session on the next request, and the cookie is removed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_middleware_reads_through_the_store() {
-    use sealed_session::{FreshnessStore, Lifetime, MemoryStore, Session};
-    async fn sign_in(session: Session<String>) -> &'static str {
-        session.regenerate(Some("gina")).unwrap();
-        session.insert("gina".into());
-        "in"
-    }
-    async fn who(session: Session<String>) -> String {
-        session.get().unwrap_or_else(|| "nobody".into())
-    }
+    use conformance::{sign_in_gina, who};
+    use sealed_session::{FreshnessStore, Lifetime, MemoryStore};
     let store = Arc::new(MemoryStore::new(64, &Lifetime::default()));
     let sessions = Sessions::builder(keyring(1))
         .store(store.clone())
@@ -1163,7 +1156,7 @@ async fn the_middleware_reads_through_the_store() {
         Ok(HttpServer::new(move || {
             App::new()
                 .wrap(sessions.middleware::<String>())
-                .route("/in", web::get().to(sign_in))
+                .route("/in", web::get().to(sign_in_gina))
                 .route("/who", web::get().to(who))
         })
         .workers(1)

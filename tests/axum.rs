@@ -185,22 +185,15 @@ async fn an_optional_session_is_none_until_there_is_one() {
 /// recorded in the store ends the session on the next request.
 #[tokio::test]
 async fn the_layer_reads_through_the_store() {
+    use conformance::{sign_in_gina, who};
     use sealed_session::{FreshnessStore, Lifetime, MemoryStore};
-    async fn sign_in(session: Session<String>) -> &'static str {
-        session.regenerate(Some("gina")).unwrap();
-        session.insert("gina".into());
-        "in"
-    }
-    async fn who(session: Session<String>) -> String {
-        session.get().unwrap_or_else(|| "nobody".into())
-    }
     let store = std::sync::Arc::new(MemoryStore::new(64, &Lifetime::default()));
     let sessions = Sessions::builder(Keyring::generate(KeyId(1)).unwrap())
         .store(store.clone())
         .build()
         .unwrap();
     let app = Router::new()
-        .route("/in", get(sign_in))
+        .route("/in", get(sign_in_gina))
         .route("/who", get(who))
         .layer(sessions.layer::<String>());
     let server = serve(app).await;

@@ -119,6 +119,18 @@ macro_rules! conformance_suite {
 
 // ---------------------------------------------------------------- setup
 
+/// A handler for the store tests of both adapters: signs in as "gina".
+pub async fn sign_in_gina(session: sealed_session::Session<String>) -> &'static str {
+    session.regenerate(Some("gina")).unwrap();
+    session.insert("gina".into());
+    "in"
+}
+
+/// A handler for the store tests of both adapters: who is signed in.
+pub async fn who(session: sealed_session::Session<String>) -> String {
+    session.get().unwrap_or_else(|| "nobody".into())
+}
+
 /// A clock at the real current time (so the client's cookie store, which
 /// uses real time for Max-Age and Expires, agrees), moved by hand.
 pub fn clock() -> ManualClock {
