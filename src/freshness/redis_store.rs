@@ -218,8 +218,8 @@ fn millis(at: OffsetDateTime) -> u64 {
 }
 
 /// A session record as the scripts store it: `generation:at:before` (Unix
-/// seconds; `before` empty when unknown, and absent in records written by
-/// 0.2's first script), or `ended`.
+/// seconds; `before` empty when unknown, and absent from records written
+/// before it was kept), or `ended`.
 fn record(text: &str) -> SessionRecord {
     if text == "ended" {
         return SessionRecord::Ended;
