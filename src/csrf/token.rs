@@ -5,7 +5,7 @@
 //! token is derived from the session id with a keyed function, so it costs
 //! no cookie bytes and needs no storage (`docs/FORMAT.md` §7):
 //!
-//! `raw = XChaCha20 keystream[0..32] under the key's CSRF subkey, nonce = "csrf/v2\0" || session id`
+//! `raw = XChaCha20-Poly1305 ciphertext of 32 zero bytes (the keystream from block counter 1) under the key's CSRF subkey, nonce = "csrf/v2\0" || session id`
 //! `token = base64url(mask || raw XOR mask)`, with a fresh random 32-byte mask
 //!
 //! ChaCha20 is a pseudorandom function of its nonce; without the key a

@@ -98,9 +98,10 @@ fn open_detached<A: AeadInOut>(
         .map_err(|_| Error::new(ErrorKind::Unauthenticated))
 }
 
-/// The first 32 bytes of the XChaCha20 keystream for `nonce` under the
-/// cipher's key: a pseudorandom function of the nonce. Computed as the
-/// ciphertext of 32 zero bytes; the tag is discarded.
+/// 32 bytes of the XChaCha20 keystream for `nonce` under the cipher's key,
+/// from block counter 1 (block 0 makes the Poly1305 key): a pseudorandom
+/// function of the nonce. Computed as the AEAD ciphertext of 32 zero
+/// bytes; the tag is discarded.
 pub(crate) fn keystream32(cipher: &Cipher, nonce: &[u8; NONCE_LEN]) -> [u8; 32] {
     let mut block = [0u8; 32];
     // 32 bytes with empty associated data are always within the AEAD's limits.
