@@ -59,13 +59,44 @@ struct Vector {
     keys: Vec<VKey>,
     cookie_name: String,
     purpose: String,
+    /// The opener to use: `session` or `single_use` (FORMAT.md step 7a).
+    kind: String,
     now: u64,
     value: String,
     expect: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     plaintext_hex: Option<String>,
+    /// Valid vectors: the app's type the data decodes as, using every byte
+    /// (step 13), or `opaque` (step 13 not checkable).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<String>,
+    /// Valid vectors: whether the opener finds the value due for a re-seal
+    /// (FORMAT.md section 4, after the table).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reseal_due: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
+}
+
+/// The app types the vectors' data is described by.
+const DATA_STRING_U32: &str = "(String, u32)";
+const DATA_UNIT: &str = "()";
+const DATA_OPAQUE: &str = "opaque";
+
+/// What the data of a valid vector is: the first type it decodes as with
+/// every byte used.
+fn data_type(payload: &[u8]) -> &'static str {
+    if payload.is_empty() {
+        DATA_UNIT
+    } else if decodes_whole::<(String, u32)>(payload) {
+        DATA_STRING_U32
+    } else {
+        DATA_OPAQUE
+    }
+}
+
+fn decodes_whole<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> bool {
+    matches!(postcard::take_from_bytes::<T>(bytes), Ok((_, [])))
 }
 
 /// The lifetime every vector is checked under (the v1 defaults, written
@@ -175,10 +206,14 @@ fn valid(s: Spec<'_>, value: String, c: &Claims, payload: &[u8]) -> Vector {
         keys: s.keys,
         cookie_name: s.name.into(),
         purpose: s.purpose.into(),
+        kind: if c.kind == 1 { "single_use" } else { "session" }.into(),
         now: s.now,
         value,
         expect: "valid".into(),
         plaintext_hex: Some(hex(&plaintext)),
+        data: Some(data_type(payload).into()),
+        // Filled in by `generate` from the opener's verdict.
+        reseal_due: None,
         reason: None,
     }
 }
@@ -190,10 +225,13 @@ fn invalid(s: Spec<'_>, value: String, reason: &str) -> Vector {
         keys: s.keys,
         cookie_name: s.name.into(),
         purpose: s.purpose.into(),
+        kind: "session".into(),
         now: s.now,
         value,
         expect: "invalid".into(),
         plaintext_hex: None,
+        data: None,
+        reseal_due: None,
         reason: Some(reason.into()),
     }
 }
@@ -531,23 +569,43 @@ fn generate() -> File {
     ));
 
     assert_eq!(VERSION, 1);
+    for vector in &mut v {
+        if let Ok(opened) = open_vector(vector) {
+            vector.reseal_due = Some(opened.reseal_due().is_some());
+        }
+    }
     File {
         format: FORMAT.into(),
         vectors: v,
     }
 }
 
-fn check(v: &Vector) -> Result<(), String> {
+/// Opens a vector with the opener of its kind.
+fn open_vector(v: &Vector) -> sealed_session::Result<sealed_session::Opened<Vec<u8>>> {
     let c = codec(&v.keys, &v.cookie_name, &v.purpose, v.now, None);
+    if v.kind == "single_use" {
+        c.open_single_use_raw(&v.value)
+    } else {
+        c.open_raw(&v.value)
+    }
+}
+
+fn check(v: &Vector) -> Result<(), String> {
     // The format covers both kinds; each opener takes one (FORMAT.md).
-    let got = match c.open_raw(&v.value) {
-        Err(e) if e.kind() == sealed_session::ErrorKind::WrongKind => {
-            c.open_single_use_raw(&v.value)
-        }
-        other => other,
-    };
-    match (v.expect.as_str(), got) {
+    match (v.expect.as_str(), open_vector(v)) {
         ("valid", Ok(opened)) => {
+            let data_ok = match v.data.as_deref() {
+                Some(DATA_STRING_U32) => decodes_whole::<(String, u32)>(&opened.data),
+                Some(DATA_UNIT) => opened.data.is_empty(),
+                Some(DATA_OPAQUE) => true,
+                _ => false,
+            };
+            if !data_ok {
+                return Err(format!("{}: data is not {:?}", v.id, v.data));
+            }
+            if v.reseal_due != Some(opened.reseal_due().is_some()) {
+                return Err(format!("{}: re-seal due differs", v.id));
+            }
             let mut plaintext = postcard::to_allocvec(opened.meta.__claims()).unwrap();
             plaintext.extend_from_slice(&opened.data);
             let want = v.plaintext_hex.as_deref().unwrap_or_default();

@@ -410,7 +410,30 @@ function checkVector(v) {
   if (v.expect !== 'valid') return `unknown expect ${JSON.stringify(v.expect)}`;
   const got = hex(result.plaintext);
   if (got !== String(v.plaintext_hex).toLowerCase()) return `plaintext ${got} != expected ${v.plaintext_hex}`;
+  if (v.reseal_due !== result.dueForReseal) return `due for a re-seal: ${result.dueForReseal}, expected ${v.reseal_due}`;
+  const dataProblem = checkData(v.data, result.data);
+  if (dataProblem) return dataProblem;
   return null;
+}
+
+/** Step 13 for the app types the vectors name: the data must decode as
+ *  the type and use every byte; `opaque` data is not checked. */
+function checkData(type, data) {
+  if (type === 'opaque') return null;
+  if (type === '()') return data.length === 0 ? null : `data is ${data.length} bytes, expected ()`;
+  if (type === '(String, u32)') {
+    try {
+      const r = new Reader(data);
+      const len = r.varint(64, 10, 'string length');
+      utf8Strict.decode(r.bytes(Number(len), 'string'));
+      r.varint(32, 5, 'u32');
+      if (r.rest().length !== 0) return 'payload_mismatch: trailing bytes after (String, u32)';
+      return null;
+    } catch (e) {
+      return `data does not decode as (String, u32): ${e.message}`;
+    }
+  }
+  return `unknown data type ${JSON.stringify(type)}`;
 }
 
 const doc = JSON.parse(readFileSync(VECTORS, 'utf8'));
