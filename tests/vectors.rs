@@ -287,8 +287,9 @@ fn generate() -> File {
         ));
     }
 
-    // Largest value that fits: name + value = 4096 exactly.
-    let c = claims(5, NOW - 60, NOW - 60, None);
+    // Largest value that fits: name + value = 4096 exactly. A new session
+    // (generation 0: created and sealed at once).
+    let c = claims(21, NOW - 60, NOW - 60, None);
     let max_chars = 4096 - N.len();
     let mut d = data(2900);
     while encoded_len(postcard::to_allocvec(&c).unwrap().len() + d.len() + OVERHEAD) < max_chars {
@@ -297,8 +298,8 @@ fn generate() -> File {
     while encoded_len(postcard::to_allocvec(&c).unwrap().len() + d.len() + OVERHEAD) > max_chars {
         d.pop();
     }
-    let value = seal(&k1(), N, P, 5, &c, &d, None);
-    v.push(valid(spec("valid-max-size", "the longest value whose name plus value fit 4096 bytes (trailing zero bytes in the payload)", k1(), NOW), value, &c, &d));
+    let value = seal(&k1(), N, P, 21, &c, &d, None);
+    v.push(valid(spec("valid-max-size-new", "the longest value whose name plus value fit 4096 bytes (trailing zero bytes in the payload)", k1(), NOW), value, &c, &d));
 
     let ring2 = || vec![vkey(2, 0x20, true), vkey(1, 0x00, false)];
     let c = claims(6, NOW - 900, NOW - 30, Some("user-42"));
@@ -320,10 +321,15 @@ fn generate() -> File {
     v.push(valid(spec("valid-open-only-key", "sealed under key 1, which is now open-only beside primary key 2; the opener should re-seal it", ring2(), NOW), old.clone(), &c, &small));
 
     let big = vec![vkey(u32::MAX, 0x40, true)];
-    let c = claims(8, NOW - 5, NOW - 5, None);
-    let value = seal(&big, N, P, 8, &c, &small, None);
+    let c = claims(24, NOW - 5, NOW - 5, None);
+    let value = seal(&big, N, P, 24, &c, &small, None);
     v.push(valid(
-        spec("valid-max-key-id", "key id 4294967295", big.clone(), NOW),
+        spec(
+            "valid-max-key-id-new",
+            "key id 4294967295, a new session",
+            big.clone(),
+            NOW,
+        ),
         value,
         &c,
         &small,
@@ -367,14 +373,15 @@ fn generate() -> File {
         "unauthenticated",
     ));
 
-    let mut c = claims(10, NOW - 120, NOW - 120, None);
+    // Single-use values are never re-sealed: generation 0.
+    let mut c = claims(27, NOW - 120, NOW - 120, None);
     c.kind = 1;
     c.expires = c.created + 600;
-    let value = seal(&k1(), N, P, 10, &c, &small, None);
+    let value = seal(&k1(), N, P, 27, &c, &small, None);
     v.push(valid(
         spec(
-            "valid-single-use",
-            "a single-use value, first presentation (the opener needs a replay guard)",
+            "valid-single-use-new",
+            "a single-use value (generation 0), first presentation (the opener needs a replay guard)",
             k1(),
             NOW,
         ),
@@ -383,12 +390,12 @@ fn generate() -> File {
         &small,
     ));
 
-    let c = claims(11, NOW + 30, NOW + 30, None);
-    let value = seal(&k1(), N, P, 11, &c, &small, None);
+    let c = claims(30, NOW + 30, NOW + 30, None);
+    let value = seal(&k1(), N, P, 30, &c, &small, None);
     v.push(valid(
         spec(
-            "valid-future-within-skew",
-            "sealed 30 s in the future, within the 60 s skew",
+            "valid-future-within-skew-new",
+            "a new session sealed 30 s in the future, within the 60 s skew",
             k1(),
             NOW,
         ),
