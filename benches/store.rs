@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use sealed_session::{
     CachedStore, FreshnessStore, KeyId, Keyring, ManualClock, MemoryStore, RedisOptions,
-    RedisStore, Session, Sessions,
+    RedisStore, Session, Sessions, SetCookie,
 };
 
 /// The systems, in the order they run in each round.
@@ -56,13 +56,7 @@ async fn request(sessions: &Sessions, cookie: &str) -> usize {
 fn cookie_of(sessions: &Sessions) -> String {
     let session = Session::<String>::load(sessions, []);
     session.insert("user-42".to_owned());
-    session
-        .finish()
-        .expect("finish")
-        .iter()
-        .map(|c| format!("{}={}", c.name(), c.value()))
-        .collect::<Vec<_>>()
-        .join("; ")
+    SetCookie::cookie_header(&session.finish().expect("finish"))
 }
 
 /// Script calls (`EVAL`, `EVALSHA`) the server has run: each is one round

@@ -381,14 +381,6 @@ mod request_path {
             .unwrap()
     }
 
-    pub(super) fn header(set: &[SetCookie]) -> String {
-        set.iter()
-            .filter(|c| !c.is_removal())
-            .map(|c| format!("{}={}", c.name(), c.value()))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
     /// Log out everywhere on B, refused on A; a copied cookie replayed
     /// after its re-seal is caught on the other instance, and ends the
     /// session for both copies.
@@ -402,7 +394,7 @@ mod request_path {
         let s = Session::<String>::load_async(&a, []).await;
         s.regenerate(Some(subject)).unwrap();
         s.insert("cart".into());
-        let signed_in = header(&s.finish_async().await.unwrap());
+        let signed_in = SetCookie::cookie_header(&s.finish_async().await.unwrap());
         let on_b = Session::<String>::load_async(&b, [signed_in.as_str()]).await;
         assert_eq!(on_b.get().as_deref(), Some("cart"));
 
@@ -411,7 +403,7 @@ mod request_path {
         // grace.
         clock.advance(Duration::minutes(6));
         let victim = Session::<String>::load_async(&a, [signed_in.as_str()]).await;
-        let renewed = header(&victim.finish_async().await.unwrap());
+        let renewed = SetCookie::cookie_header(&victim.finish_async().await.unwrap());
         assert!(!renewed.is_empty(), "the renewal re-sealed");
         clock.advance(Duration::seconds(31));
         let thief = Session::<String>::load_async(&b, [signed_in.as_str()]).await;
@@ -429,7 +421,7 @@ mod request_path {
         let s = Session::<String>::load_async(&a, []).await;
         s.regenerate(Some(subject)).unwrap();
         s.insert("again".into());
-        let second = header(&s.finish_async().await.unwrap());
+        let second = SetCookie::cookie_header(&s.finish_async().await.unwrap());
         clock.advance(Duration::seconds(61));
         store
             .revoke_subject(subject, sealed_session::Clock::now(&clock))
@@ -562,7 +554,7 @@ mod request_path {
             let s = Session::<u8>::load_async(&sessions, []).await;
             s.insert(1);
             // A failed re-seal record is logged, not an error.
-            let cookie = header(&s.finish_async().await.unwrap());
+            let cookie = SetCookie::cookie_header(&s.finish_async().await.unwrap());
             let s = Session::<u8>::load_async(&sessions, [cookie.as_str()]).await;
             assert_eq!(s.get().is_some(), opens, "{policy:?}");
             if !opens {

@@ -145,6 +145,36 @@ impl SetCookie {
         &self.header
     }
 
+    /// The `Cookie` request header a browser with no other cookies sends
+    /// back after storing `set`: `name=value` for each cookie that is not a
+    /// removal, in order, joined by `; ` (RFC 6265bis §5.8.3). For tests,
+    /// benches and server-to-server calls that replay a response's cookies.
+    ///
+    /// ```
+    /// use sealed_session::{KeyId, Keyring, SetCookie, Sessions};
+    ///
+    /// let sessions = Sessions::builder(Keyring::generate(KeyId(1))?).build()?;
+    /// let meta = sessions.codec().new_session(None)?;
+    /// let set = sessions.seal(&meta, &7u32, &sessions.open::<u32>([]).carried)?;
+    /// let header = SetCookie::cookie_header(&set);
+    /// assert!(header.starts_with("__Host-session="));
+    /// assert_eq!(sessions.open::<u32>([header.as_str()]).session.unwrap().data, 7);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn cookie_header(set: &[Self]) -> String {
+        let mut header = String::new();
+        for c in set.iter().filter(|c| !c.is_removal()) {
+            if !header.is_empty() {
+                header.push_str("; ");
+            }
+            header.push_str(&c.name);
+            header.push('=');
+            header.push_str(&c.value);
+        }
+        header
+    }
+
     /// The same cookie as a [`cookie::Cookie`], for frameworks that take
     /// one: the cookie [`SetCookie::header_value`] renders.
     #[must_use]

@@ -32,6 +32,7 @@ use std::sync::Arc;
 
 use sealed_session::{
     CarriedCookies, ErrorKind, Lifetime, ManualClock, Persistence, SessionCodec, Sessions,
+    SetCookie,
 };
 use time::OffsetDateTime;
 
@@ -297,11 +298,7 @@ pub fn check(case: &Case) -> Reached {
     }
 
     // Sent back, the cookies open exactly when the time checks allow.
-    let header = fresh
-        .iter()
-        .map(|c| format!("{}={}", c.name(), c.value()))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let header = SetCookie::cookie_header(fresh);
     let read = cookies.open_raw([header.as_str()]);
     // `seal_session` writes the seal time as now, or the creation time if the
     // clock went back past it.
