@@ -20,15 +20,12 @@ Standard library only. See tests/browser/README.md.
 import argparse
 import http.server
 import threading
-import base64
 import json
 import os
 import re
-import secrets
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,8 +36,9 @@ import urllib.parse
 import urllib.request
 from email.utils import parsedate_to_datetime
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HOST = "127.0.0.1"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from e2e import (  # noqa: E402
+    HOST, ROOT, Demo, Fatal, Proc, b64key, build_demo, free_port, wait_until)
 COOKIE = "__Host-session"
 OURS = re.compile(re.escape(COOKIE) + r"(\.\d+)?\Z")
 DAY = 86400
@@ -56,10 +54,6 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
 ]
 APT_PACKAGES = ["chromium", "chromium-driver"]
-
-
-class Fatal(Exception):
-    """The run cannot go on (setup failed); the message says why."""
 
 
 # --------------------------------------------------------------------------
@@ -92,67 +86,8 @@ def log(text):
     print("browser-test: %s" % text, file=sys.stderr, flush=True)
 
 
-def wait_until(what, predicate, timeout, interval=0.05):
-    """Polls predicate() until it returns a true value; Fatal after timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise Fatal("timed out after %gs waiting for %s" % (timeout, what))
-        time.sleep(interval)
-
-
 # --------------------------------------------------------------------------
 # Processes
-
-
-class Proc:
-    """A child in its own process group, output to a log file."""
-
-    def __init__(self, name, argv, log_path, env=None, cwd=None):
-        self.name = name
-        self.log_path = log_path
-        self.log = open(log_path, "wb")
-        try:
-            self.popen = subprocess.Popen(
-                argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-                stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        except OSError as e:
-            self.log.close()
-            raise Fatal("cannot start %s (%s): %s" % (name, argv[0], e)) from e
-
-    def alive(self):
-        return self.popen.poll() is None
-
-    def tail(self, lines=25):
-        try:
-            with open(self.log_path, "rb") as f:
-                text = f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
-
-    def stop(self):
-        if self.popen.poll() is None:
-            for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
-                try:
-                    os.killpg(self.popen.pid, sig)
-                except ProcessLookupError:
-                    break
-                try:
-                    self.popen.wait(timeout=grace)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-        else:
-            # The leader is gone; end anything it left in its group.
-            try:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        self.log.close()
 
 
 def kill_pid(pid):
@@ -175,12 +110,6 @@ def kill_processes_using(marker):
             continue
         if marker.encode() in cmdline:
             kill_pid(int(entry))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def run_quiet(argv, timeout):
@@ -464,43 +393,15 @@ def short(value, n=12):
 # The scenarios
 
 
-class Demo:
+def start_demo(ctx, label, env):
     """One running demo instance, with the browser pointed at it."""
-
-    def __init__(self, ctx, label, env):
-        self.ctx = ctx
-        self.label = label
-        self.port = free_port()
-        self.base = "http://%s:%d" % (HOST, self.port)
-        full_env = dict(os.environ)
-        full_env.update(env)
-        full_env.update(PORT=str(self.port), SESSION_KEYS=ctx.keys)
-        self.proc = Proc("demo (%s)" % label, ctx.demo_argv,
-                         os.path.join(ctx.tmp, "demo-%s.log" % label), env=full_env, cwd=ROOT)
-        ctx.procs.append(self.proc)
-        shown = " ".join("%s=%s" % kv for kv in sorted(env.items()))
-        log("started demo %s on %s %s" % (label, self.base, shown))
-        try:
-            wait_until("the demo to answer GET %s/api/session" % self.base, self.answers,
-                       self.ctx.args.startup_timeout, interval=0.1)
-        except Fatal as e:
-            raise Fatal("%s\n--- demo log (%s) ---\n%s" % (e, self.proc.log_path, self.proc.tail())) from e
-
-    def answers(self):
-        if not self.proc.alive():
-            raise Fatal("the demo (%s) exited with code %s before answering"
-                        % (shlex.join(self.ctx.demo_argv), self.proc.popen.returncode))
-        try:
-            with urllib.request.urlopen(self.base + "/api/session", timeout=2) as r:
-                body = json.loads(r.read())
-        except (OSError, ValueError):
-            return False
-        if "session_id" not in body:
-            raise Fatal("GET /api/session answered without session_id: %r" % body)
-        return True
-
-    def stop(self):
-        self.proc.stop()
+    full_env = dict(env, SESSION_KEYS=ctx.keys)
+    shown = " ".join("%s=%s" % kv for kv in sorted(env.items()))
+    demo = Demo(ctx.demo_argv, full_env, os.path.join(ctx.tmp, "demo-%s.log" % label),
+                label=label, timeout=ctx.args.startup_timeout)
+    ctx.procs.append(demo.proc)
+    log("started demo %s on %s %s" % (label, demo.base, shown))
+    return demo
 
 
 class Ctx:
@@ -516,10 +417,6 @@ class Ctx:
         self.profile = None
         self.chromium_pid = None
         self.demo_base = None
-
-
-def b64key():
-    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
 
 
 class Browser:
@@ -961,34 +858,12 @@ def phase_persistent(ctx, b, lifetime):
 # Setup and the run
 
 
-def build_demo(args):
+def demo_argv(args):
     if args.demo_cmd:
         return shlex.split(args.demo_cmd)
     if not os.path.exists(os.path.join(ROOT, "examples", "axum.rs")):
         raise Fatal("examples/axum.rs does not exist; pass --demo-cmd or set BROWSER_TEST_DEMO_CMD")
-    argv = ["cargo", "build", "--example", "axum", "--features", "axum",
-            "--message-format=json-render-diagnostics"]
-    log(" ".join(argv))
-    try:
-        done = subprocess.run(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=sys.stderr, text=True, timeout=args.build_timeout)
-    except subprocess.TimeoutExpired as e:
-        raise Fatal("cargo build timed out after %ds" % args.build_timeout) from e
-    if done.returncode != 0:
-        raise Fatal("cargo build --example axum --features axum failed (exit %d)" % done.returncode)
-    exe = None
-    for line in done.stdout.splitlines():
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            continue
-        t = msg.get("target", {})
-        if (msg.get("reason") == "compiler-artifact" and t.get("name") == "axum"
-                and "example" in t.get("kind", []) and msg.get("executable")):
-            exe = msg["executable"]
-    if not exe:
-        raise Fatal("cargo built no executable for the axum example")
-    return [exe]
+    return [build_demo("axum", timeout=args.build_timeout)]
 
 
 def start_browser(ctx):
@@ -1078,8 +953,8 @@ def main():
     try:
         versions = ensure_browser(args.chromium, args.chromedriver)
         log("; ".join(versions))
-        ctx.demo_argv = build_demo(args)
-        demo = Demo(ctx, "default", {})
+        ctx.demo_argv = demo_argv(args)
+        demo = start_demo(ctx, "default", {})
         wd = start_browser(ctx)
         ctx.net = Network(wd, report)
         b = Browser(ctx, demo)
@@ -1095,7 +970,7 @@ def main():
 
         for label, lifetime in (("500d", 500 * DAY), ("30d", 30 * DAY)):
             def persistent(ctx, label=label, lifetime=lifetime):
-                d = Demo(ctx, label, {"SESSION_PERSISTENT": "1",
+                d = start_demo(ctx, label, {"SESSION_PERSISTENT": "1",
                                       "SESSION_ABSOLUTE_SECS": str(lifetime)})
                 try:
                     phase_persistent(ctx, Browser(ctx, d), lifetime)

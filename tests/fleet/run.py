@@ -26,15 +26,14 @@ import os
 import random
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-HOST = "127.0.0.1"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from e2e import HOST, Demo, b64key, build_demo, free_port, port_open, wait_until  # noqa: E402
 COOKIE = "__Host-session"
 REQUEST_TIMEOUT = 5.0
 
@@ -54,23 +53,6 @@ class Report:
         return ok
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, timeout=30.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with socket.create_connection((HOST, port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
 class Redis:
     def __init__(self):
         self.port = free_port()
@@ -82,8 +64,7 @@ class Redis:
             ["redis-server", "--port", str(self.port), "--bind", HOST, "--save", "",
              "--appendonly", "no", "--dir", self.dir],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if not wait_port(self.port):
-            raise SystemExit("redis-server did not start")
+        wait_until("redis-server on port %d" % self.port, lambda: port_open(self.port), 30)
 
     def down(self):
         if self.proc:
@@ -93,48 +74,6 @@ class Redis:
 
     def url(self):
         return "redis://%s:%d/" % (HOST, self.port)
-
-
-def build_demo():
-    out = subprocess.run(
-        ["cargo", "build", "--example", "axum", "--features", "axum,redis",
-         "--message-format=json-render-diagnostics"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True)
-    for line in out.stdout.splitlines():
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            continue
-        t = msg.get("target", {})
-        if msg.get("reason") == "compiler-artifact" and t.get("name") == "axum" \
-                and "example" in t.get("kind", []) and msg.get("executable"):
-            return msg["executable"]
-    raise SystemExit("no axum example executable")
-
-
-class Demo:
-    def __init__(self, exe, keys, redis, env):
-        self.port = free_port()
-        full = dict(os.environ, PORT=str(self.port), SESSION_KEYS=keys,
-                    SESSION_REDIS_URL=redis.url(), **env)
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([exe], env=full, stdout=self.log, stderr=self.log)
-        if not wait_port(self.port):
-            raise SystemExit("the demo did not start")
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-    def tail(self, lines=40):
-        self.log.seek(0)
-        return b"\n".join(self.log.read().splitlines()[-lines:]).decode(errors="replace")
 
 
 class Client:
@@ -190,10 +129,10 @@ def forged():
 
 def main():
     report = Report()
-    exe = build_demo()
+    exe = build_demo("axum,redis")
     redis = Redis()
     redis.up()
-    keys = "1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+    keys = "1:" + b64key()
     # The demo re-seals on every request (it counts visits); replays are
     # refused 2 s after a re-seal. Idle 10 s: with 6 s the copied value,
     # 5.4 s old when replayed, was at times 6 whole seconds old and refused
@@ -202,8 +141,11 @@ def main():
     # A debug build on two shared cores: store calls get 500 ms, not 50.
     env = {"SESSION_IDLE_SECS": "10", "SESSION_GRACE_SECS": "2",
            "SESSION_STORE_TIMEOUT_MS": "500"}
-    a = Demo(exe, keys, redis, env)
-    b = Demo(exe, keys, redis, env)
+    env.update(SESSION_KEYS=keys, SESSION_REDIS_URL=redis.url())
+    tmp = tempfile.mkdtemp(prefix="fleet-")
+    # A demo that does not start raises Fatal with its log: the run fails.
+    a = Demo([exe], env, os.path.join(tmp, "a.log"), label="A")
+    b = Demo([exe], env, os.path.join(tmp, "b.log"), label="B")
     try:
         # Log out everywhere on B reaches A.
         c = Client()
@@ -340,6 +282,7 @@ def main():
                 print(demo.tail())
         redis.down()
         shutil.rmtree(redis.dir, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (report.passed, report.failed), flush=True)
     return 1 if report.failed else 0
 
