@@ -206,6 +206,41 @@ fn cookie_name_and_purpose_are_bound() {
     );
 }
 
+/// FORMAT.md section 2: a cookie name has one byte form, an RFC 9110
+/// token; a non-ASCII name (or any non-token) is refused when the codec is
+/// built, never encoded some other way.
+#[test]
+fn cookie_names_outside_the_token_grammar_are_refused() {
+    for bad in [
+        "s\u{e9}ssion",
+        "__Host-s\u{a0}",
+        "a b",
+        "a;b",
+        "a=b",
+        "",
+        "\u{2028}",
+    ] {
+        let err = SessionCodec::builder(ring(1, 1))
+            .cookie_name(bad)
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("token"), "{bad:?}: {err}");
+    }
+    let long = "a".repeat(4096);
+    assert!(
+        SessionCodec::builder(ring(1, 1))
+            .cookie_name(&long)
+            .build()
+            .is_err()
+    );
+    assert!(
+        SessionCodec::builder(ring(1, 1))
+            .cookie_name("__Host-s.e_s!s~i'o*n")
+            .build()
+            .is_ok()
+    );
+}
+
 #[test]
 fn pre_auth_and_authenticated_purposes_are_kept_apart() {
     let pre = SessionCodec::builder(ring(1, 1))

@@ -5,8 +5,9 @@
 //! never enable the feature in an app.
 
 use crate::codec::SessionCodec;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::seal::aead::NONCE_LEN;
+use crate::seal::envelope::{Sealing, Untrusted};
 use crate::seal::payload::{Claims, RawPayload};
 use crate::session::meta::SessionMeta;
 
@@ -28,6 +29,43 @@ impl SessionCodec {
         payload: &[u8],
     ) -> Result<String> {
         self.seal_with_nonce(nonce, claims, &RawPayload(payload))
+    }
+
+    /// Seals `plaintext` verbatim, crate-owned fields included, with the
+    /// primary key and the caller's nonce: for vectors whose plaintext no
+    /// sealer writes (non-minimal or over-long varints, bad tags, a cut).
+    /// Test vectors only.
+    ///
+    /// # Errors
+    /// As for [`SessionCodec::seal`].
+    #[doc(hidden)]
+    pub fn __seal_plaintext_with_nonce(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        plaintext: &[u8],
+    ) -> Result<String> {
+        let slot = &self.slots[0];
+        let mut sealing = Sealing::new(slot.id, nonce, plaintext.len());
+        sealing.plaintext_mut().copy_from_slice(plaintext);
+        sealing.seal(&slot.cipher, &slot.aad)
+    }
+
+    /// The authenticated plaintext of `value` (steps 1 to 6 of FORMAT.md
+    /// section 4, nothing after), for the vector checker to find which
+    /// step refuses a value. Test vectors only.
+    ///
+    /// # Errors
+    /// As for [`SessionCodec::open`], up to the tag check.
+    #[doc(hidden)]
+    pub fn __open_plaintext(&self, value: &str) -> Result<Vec<u8>> {
+        let untrusted = Untrusted::decode(value, self.max_value_len)?;
+        let key_id = untrusted.key_id();
+        let slot = self
+            .slots
+            .iter()
+            .find(|s| s.id == key_id)
+            .ok_or_else(|| Error::new(ErrorKind::Unauthenticated))?;
+        Ok(untrusted.open(&slot.cipher, &slot.aad)?.as_slice().to_vec())
     }
 }
 
