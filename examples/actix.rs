@@ -197,6 +197,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, cookies: &Sessions) {
     cfg.app_data(web::Data::new(Persistent(persistent)))
         .route("/", web::get().to(index))
         .route("/api/session", web::get().to(api_session))
+        .route("/api/user", web::get().to(api_user))
         .route("/login", web::post().to(login))
         .route("/logout", web::post().to(logout))
         .route("/logout-everywhere", web::post().to(logout_everywhere))
@@ -273,6 +274,23 @@ async fn api_session(
     persistent: web::Data<Persistent>,
 ) -> actix_web::Result<HttpResponse> {
     Ok(HttpResponse::Ok().json(visit(&session, persistent.0)?))
+}
+
+/// `GET /api/user`'s JSON: reads the session, changes nothing.
+#[derive(Debug, Serialize)]
+struct UserView {
+    signed_in: bool,
+    user: Option<String>,
+}
+
+/// Reads the session and changes nothing: the cookie is written only when
+/// a renewal is due, and a refused one is removed.
+async fn api_user(session: Session<DemoSession>) -> HttpResponse {
+    let user = session.with(|d| d.and_then(|d| d.user.clone()));
+    HttpResponse::Ok().json(UserView {
+        signed_in: user.is_some(),
+        user,
+    })
 }
 
 async fn index(

@@ -37,6 +37,7 @@ pub fn app(cookies: Sessions) -> Router {
     Router::new()
         .route("/", get(index))
         .route("/api/session", get(api_session))
+        .route("/api/user", get(api_user))
         .route("/login", post(login))
         .route("/logout", post(logout))
         .route("/logout-everywhere", post(logout_everywhere))
@@ -125,6 +126,23 @@ async fn api_session(
     session: Session<DemoSession>,
 ) -> Result<Json<View>, Failure> {
     Ok(Json(visit(&session, &cookies)?))
+}
+
+/// `GET /api/user`'s JSON: reads the session, changes nothing.
+#[derive(Debug, Serialize)]
+struct UserView {
+    signed_in: bool,
+    user: Option<String>,
+}
+
+/// Reads the session and changes nothing: the cookie is written only when
+/// a renewal is due, and a refused one is removed.
+async fn api_user(session: Session<DemoSession>) -> Json<UserView> {
+    let user = session.with(|d| d.and_then(|d| d.user.clone()));
+    Json(UserView {
+        signed_in: user.is_some(),
+        user,
+    })
 }
 
 async fn index(

@@ -80,7 +80,8 @@ pub fn write<T: Serialize + DeserializeOwned>(
 }
 
 /// [`load()`] through the freshness store, if one is configured (one round
-/// trip): what the tower layer calls.
+/// trip). Both open the cookie now; the tower and axum layers open it only
+/// when the handler first looks at the session.
 pub async fn load_async<T: Serialize + DeserializeOwned>(
     sessions: &Sessions,
     headers: &HeaderMap,

@@ -28,7 +28,8 @@ use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use ::http::{Request, Response, StatusCode};
+use ::http::header::COOKIE;
+use ::http::{HeaderValue, Request, Response, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower_service::Service;
@@ -173,7 +174,12 @@ where
         let sessions = self.layer.sessions.clone();
         let mut inner = self.take_ready();
         Box::pin(async move {
-            let session = crate::http::load_async::<T>(&sessions, request.headers()).await;
+            let fields = request
+                .headers()
+                .get_all(COOKIE)
+                .iter()
+                .map(HeaderValue::as_bytes);
+            let session = sessions.load_for_handler::<T>(fields).await;
             request.extensions_mut().insert(session.clone());
             let mut response = inner.call(request).await?;
             if crate::http::write_async(&session, response.headers_mut())

@@ -24,7 +24,13 @@ use crate::session::meta::{SessionId, SessionMeta};
 use crate::session::read::ReadOutcome;
 use crate::session::sessions::Sessions;
 
+/// Opens the request's cookies: run on the handler's first look at the
+/// session (see [`Session::lazy`]).
+type Pending<T> = Box<dyn FnOnce() -> ReadOutcome<Option<T>> + Send>;
+
 struct State<T> {
+    /// The request's cookies, not opened yet.
+    pending: Option<Pending<T>>,
     data: Option<T>,
     meta: Option<SessionMeta>,
     carried: CarriedCookies,
@@ -49,6 +55,42 @@ struct State<T> {
     /// Set-Cookie headers already computed by `flush` and not invalidated
     /// since.
     flushed: Option<Vec<SetCookie>>,
+}
+
+impl<T> State<T> {
+    const fn empty() -> Self {
+        Self {
+            pending: None,
+            data: None,
+            meta: None,
+            carried: CarriedCookies::none(),
+            stale: CarriedCookies::none(),
+            refusal: None,
+            refused_key_id: None,
+            refused_session_id: None,
+            dirty: false,
+            read: false,
+            hold: false,
+            superseded: None,
+            reseal_due: false,
+            persistence: None,
+            flushed: None,
+        }
+    }
+
+    /// Takes in what the request's cookies held.
+    fn apply(&mut self, outcome: ReadOutcome<Option<T>>) {
+        self.stale = outcome.stale();
+        self.refused_key_id = outcome.refused_key_id();
+        self.refused_session_id = outcome.refused_session_id();
+        self.refusal = outcome.refusal;
+        self.carried = outcome.carried;
+        if let Some(opened) = outcome.session {
+            self.reseal_due = opened.reseal_due().is_some();
+            self.data = opened.data;
+            self.meta = Some(opened.meta);
+        }
+    }
 }
 
 /// One request's session: what handlers read and change. Cheap to clone;
@@ -91,8 +133,9 @@ impl<T> Clone for Session<T> {
 impl<T> fmt::Debug for Session<T> {
     /// Shows whether a session is present, never its data or id.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.lock();
+        let state = self.unopened();
         f.debug_struct("Session")
+            .field("opened", &state.pending.is_none())
             .field("present", &state.meta.is_some())
             .field("dirty", &state.dirty)
             .field("refusal", &state.refusal)
@@ -116,34 +159,29 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
 
     /// The session of a request, from what its cookies held.
     pub(crate) fn from_outcome(sessions: &Sessions, outcome: ReadOutcome<Option<T>>) -> Self {
-        let stale = outcome.stale();
-        let refused_key_id = outcome.refused_key_id();
-        let refused_session_id = outcome.refused_session_id();
-        let (data, meta, reseal_due) = match outcome.session {
-            Some(opened) => {
-                let due = opened.reseal_due().is_some();
-                (opened.data, Some(opened.meta), due)
-            }
-            None => (None, None, false),
-        };
+        let mut state = State::empty();
+        state.apply(outcome);
         Self {
             sessions: sessions.clone(),
-            state: Arc::new(Mutex::new(State {
-                data,
-                meta,
-                carried: outcome.carried,
-                stale,
-                refusal: outcome.refusal,
-                refused_key_id,
-                refused_session_id,
-                dirty: false,
-                read: false,
-                hold: false,
-                superseded: None,
-                reseal_due,
-                persistence: None,
-                flushed: None,
-            })),
+            state: Arc::new(Mutex::new(state)),
+        }
+    }
+
+    /// The session of a request whose cookies `open` opens when the
+    /// handler first looks at the session (any method but
+    /// [`Session::finish`] and [`Session::flush`]). A handler that never
+    /// does costs no AEAD call, and its response writes nothing for the
+    /// session: no renewal, no removal of a refused or stale cookie (the
+    /// next request that looks does both).
+    pub(crate) fn lazy(
+        sessions: &Sessions,
+        open: impl FnOnce() -> ReadOutcome<Option<T>> + Send + 'static,
+    ) -> Self {
+        let mut state = State::empty();
+        state.pending = Some(Box::new(open));
+        Self {
+            sessions: sessions.clone(),
+            state: Arc::new(Mutex::new(state)),
         }
     }
 
@@ -155,7 +193,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     /// # Errors
     /// As for [`Session::finish`].
     pub fn flush(&self) -> Result<()> {
-        let mut state = self.lock();
+        let mut state = self.unopened();
         let out = self.compute(&mut state)?;
         state.flushed = Some(out);
         Ok(())
@@ -176,7 +214,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     /// budget; [`ErrorKind::Serialize`] if the data does not serialize;
     /// [`ErrorKind::Rng`] if a nonce or session id cannot be drawn.
     pub fn finish(&self) -> Result<Vec<SetCookie>> {
-        let mut state = self.lock();
+        let mut state = self.unopened();
         if let Some(out) = state.flushed.take() {
             return Ok(out);
         }
@@ -184,6 +222,10 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     }
 
     fn compute(&self, state: &mut State<T>) -> Result<Vec<SetCookie>> {
+        if state.pending.is_some() {
+            // The handler never looked: nothing of the session changed.
+            return Ok(Vec::new());
+        }
         if state.hold {
             // The request's cookie is left for when the store is back.
             return Ok(Vec::new());
@@ -225,7 +267,7 @@ impl<T> Session<T> {
     /// Writes no cookie in the response unless the handler signs in or out
     /// (the request's could not be checked; see [`Session::load_async`]).
     pub(crate) fn hold_cookies(&self) {
-        self.lock().hold = true;
+        self.unopened().hold = true;
     }
 
     /// The re-seal of an opened session the last [`Session::finish`]
@@ -233,10 +275,21 @@ impl<T> Session<T> {
     pub(crate) fn take_superseded(
         &self,
     ) -> Option<(SessionId, u32, OffsetDateTime, OffsetDateTime)> {
-        self.lock().superseded.take()
+        self.unopened().superseded.take()
     }
 
+    /// The state, the request's cookies opened first if they are still
+    /// pending (see [`Session::lazy`]).
     fn lock(&self) -> MutexGuard<'_, State<T>> {
+        let mut state = self.unopened();
+        if let Some(open) = state.pending.take() {
+            state.apply(open());
+        }
+        state
+    }
+
+    /// The state as it is, pending cookies left unopened.
+    fn unopened(&self) -> MutexGuard<'_, State<T>> {
         // Each method leaves the state consistent before it can panic, so a
         // poisoned lock still holds usable data.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -252,8 +305,8 @@ impl<T> Session<T> {
     /// Whether the response depends on the session: the request carried a
     /// cookie of ours, or the handler read or changed the session.
     pub(crate) fn depends_on_session(&self) -> bool {
-        let state = self.lock();
-        state.read || state.dirty || !state.carried.is_empty()
+        let state = self.unopened();
+        state.pending.is_none() && (state.read || state.dirty || !state.carried.is_empty())
     }
 
     fn mutate<R>(&self, f: impl FnOnce(&mut State<T>) -> R) -> R {
@@ -423,5 +476,56 @@ impl<T> Session<T> {
             .meta
             .as_ref()
             .is_some_and(|meta| self.sessions.codec().verify_csrf(meta, presented))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::keys::key::KeyId;
+    use crate::keys::keyring::Keyring;
+
+    fn sessions() -> Sessions {
+        Sessions::builder(Keyring::generate(KeyId(1)).unwrap())
+            .build()
+            .unwrap()
+    }
+
+    /// A lazy session's cookies are opened on the handler's first look,
+    /// once, and never when it does not look: then the response writes
+    /// nothing for the session.
+    #[test]
+    fn a_lazy_session_opens_only_when_looked_at() {
+        let s = sessions();
+        let first = Session::<u32>::load(&s, []);
+        first.insert(7);
+        let cookie = SetCookie::cookie_header(&first.finish().unwrap());
+        let opens = Arc::new(AtomicUsize::new(0));
+        let lazy = |opens: &Arc<AtomicUsize>| {
+            let (s2, cookie, opens) = (s.clone(), cookie.clone(), Arc::clone(opens));
+            Session::<u32>::lazy(&s, move || {
+                opens.fetch_add(1, Ordering::Relaxed);
+                s2.open_optional::<u32>([cookie.as_str()], false)
+            })
+        };
+
+        let untouched = lazy(&opens);
+        assert!(format!("{untouched:?}").contains("opened: false"));
+        assert!(!untouched.depends_on_session());
+        untouched.flush().unwrap();
+        assert!(untouched.finish().unwrap().is_empty());
+        assert_eq!(opens.load(Ordering::Relaxed), 0, "never opened");
+
+        let looked = lazy(&opens);
+        assert_eq!(looked.get(), Some(7));
+        assert_eq!(looked.get(), Some(7));
+        assert_eq!(opens.load(Ordering::Relaxed), 1, "opened once");
+        assert!(looked.depends_on_session());
+        looked.update(|n| *n += 1);
+        let set = looked.finish().unwrap();
+        let again = Session::<u32>::load(&s, [SetCookie::cookie_header(&set).as_str()]);
+        assert_eq!(again.get(), Some(8));
     }
 }

@@ -65,6 +65,38 @@ impl Sessions {
         }
         session
     }
+
+    /// What the layers call: without a freshness store, the session of a
+    /// request whose cookies are opened only when the handler first looks
+    /// at the session ([`Session::lazy`]), so a route that never does
+    /// costs no AEAD call; with one, [`Sessions::load_request_async`] (the
+    /// store is asked before the handler runs).
+    pub(crate) async fn load_for_handler<'a, T>(
+        &self,
+        fields: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Session<T>
+    where
+        T: Serialize + DeserializeOwned + 'static,
+    {
+        if self.store().is_some() {
+            return self.load_request_async(fields).await;
+        }
+        let values: Vec<String> = fields
+            .into_iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect();
+        if values.is_empty() {
+            return Session::load(self, []);
+        }
+        let sessions = self.clone();
+        Session::lazy(self, move || {
+            let outcome = sessions.open_optional::<T>(values.iter().map(String::as_str), false);
+            if let Some(kind) = outcome.refusal {
+                log_refusal(kind, outcome.refused_key_id());
+            }
+            outcome
+        })
+    }
 }
 
 impl<T: Serialize + DeserializeOwned> Session<T> {

@@ -446,6 +446,8 @@ fn tamper(value: &str) -> String {
 /// A path no demo serves: the handler changes nothing, so only the
 /// adapter decides what cookies the 404 carries.
 const NOWHERE: &str = "/no-such-route";
+/// Reads the session and changes nothing.
+const READER: &str = "/api/user";
 
 // ---------------------------------------------------------------- tests
 
@@ -537,8 +539,17 @@ pub async fn tampered_cookie<H: Harness>() {
     let value = b.cookie(&server, NAME).unwrap();
 
     b.set_cookie(&server, NAME, &tamper(&value));
+    // A route that never looks at the session never opens the cookie, and
+    // writes nothing: not even Vary or Cache-Control.
     let reply = b.get(&server, NOWHERE).await;
     assert_eq!(reply.status, 404);
+    assert!(reply.set_cookies.is_empty(), "{reply:?}");
+    assert_eq!(reply.cache_control, None);
+    assert_eq!(b.cookie_names(&server), [NAME]);
+    // The first route that reads it removes it.
+    let reply = b.get(&server, READER).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["signed_in"], false);
     assert!(reply.removes(NAME), "{reply:?}");
     assert_eq!(reply.cache_control.as_deref(), Some("no-store"));
     assert!(b.cookie_names(&server).is_empty());
@@ -576,12 +587,14 @@ pub async fn idle_expiry<H: Harness>() {
         assert_eq!(id(&v), id(&first));
         assert_eq!(v["user"], "ada");
     }
-    // Renewal happens even when nothing changes (a 404 after 6 minutes).
+    // Renewal happens when a route reads the session, even when nothing
+    // changes; a route that never looks does not renew.
     clock.advance(Duration::minutes(6));
-    assert!(b.get(&server, NOWHERE).await.writes(NAME), "renewal due");
+    assert!(b.get(&server, NOWHERE).await.set_cookies.is_empty());
+    assert!(b.get(&server, READER).await.writes(NAME), "renewal due");
 
     clock.advance(Duration::seconds(IDLE_SECS));
-    let expired = b.get(&server, NOWHERE).await;
+    let expired = b.get(&server, READER).await;
     assert!(expired.removes(NAME), "an idle-expired cookie is removed");
 
     let v = b.session(&server).await;
@@ -628,14 +641,14 @@ pub async fn key_rotation<H: Harness>() {
     let (ring2, step) = ring1.next_rotation_stage(now(), &lifetime, false).unwrap();
     assert_eq!(step, RotationStep::Added(KeyId(2)));
     let added = H::start(cookies(&ring2, &clock)).await;
-    let reply = b.get(&added, NOWHERE).await;
+    let reply = b.get(&added, READER).await;
     assert!(reply.set_cookies.is_empty(), "key 1 is still the primary");
 
     let (ring3, step) = ring2.next_rotation_stage(now(), &lifetime, false).unwrap();
     assert_eq!(step, RotationStep::Promoted(KeyId(2)));
     let promoted = H::start(cookies(&ring3, &clock)).await;
     let old_value = b.cookie(&promoted, NAME).unwrap();
-    let reply = b.get(&promoted, NOWHERE).await;
+    let reply = b.get(&promoted, READER).await;
     assert!(
         reply.writes(NAME),
         "re-sealed under the new primary: {reply:?}"
@@ -948,7 +961,7 @@ pub async fn chunks<H: Harness>() {
         .assert_see_other();
     let second = b.cookie(&server, &c1).unwrap();
     b.set_cookie(&server, &c1, &tamper(&second));
-    let reply = b.get(&server, NOWHERE).await;
+    let reply = b.get(&server, READER).await;
     assert!(reply.removes(&c0) && reply.removes(&c1), "{reply:?}");
     assert!(b.cookie_names(&server).is_empty());
 }

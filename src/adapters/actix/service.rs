@@ -60,7 +60,7 @@ where
                 .headers()
                 .get_all(header::COOKIE)
                 .map(HeaderValue::as_bytes);
-            let session = sessions.load_request_async::<T>(fields).await;
+            let session = sessions.load_for_handler::<T>(fields).await;
             req.extensions_mut().insert(session.clone());
             let mut res = service.call(req).await?;
             let has_cache_control = res.headers().contains_key(header::CACHE_CONTROL);
