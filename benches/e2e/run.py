@@ -42,10 +42,12 @@ ROUTES = ["read", "write", "none"]
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
-def build(setting):
+def build(setting, binary="server"):
+    """Builds `binary` of this crate in release with the build setting's
+    RUSTFLAGS (a target directory per setting) and returns its path."""
     env = dict(os.environ, RUSTFLAGS=BUILDS[setting],
                CARGO_TARGET_DIR=os.path.join(ROOT, "target", "e2e-" + setting))
-    argv = ["cargo", "build", "--release", "--bin", "server", "--message-format=json-render-diagnostics"]
+    argv = ["cargo", "build", "--release", "--bin", binary, "--message-format=json-render-diagnostics"]
     done = subprocess.run(argv, cwd=HERE, env=env, stdout=subprocess.PIPE, text=True)
     if done.returncode != 0:
         raise Fatal("cargo build failed")
@@ -55,7 +57,7 @@ def build(setting):
         except ValueError:
             continue
         if msg.get("reason") == "compiler-artifact" and msg.get("executable") \
-                and msg["target"]["name"] == "server":
+                and msg["target"]["name"] == binary:
             return msg["executable"]
     raise Fatal("no server executable")
 

@@ -34,7 +34,7 @@ use serde::de::DeserializeOwned;
 use crate::error::{Error, ErrorKind, Result};
 use crate::session::handle::Session;
 use crate::session::read::ReadOutcome;
-use crate::session::response::{ResponseHeader, log_invalid_header};
+use crate::session::response::{ResponseHeaders, VARY_COOKIE, log_invalid_header};
 use crate::session::sessions::Sessions;
 
 /// The session of a request with these headers (every `Cookie` field).
@@ -106,21 +106,23 @@ pub async fn write_async<T: Serialize + DeserializeOwned>(
 }
 
 /// Puts the headers the core computed into `headers`, all or none.
-fn apply(out: Vec<(ResponseHeader, String)>, headers: &mut HeaderMap) -> Result<()> {
-    let mut values = Vec::with_capacity(out.len());
-    for (header, value) in out {
+fn apply(out: ResponseHeaders, headers: &mut HeaderMap) -> Result<()> {
+    let mut values = Vec::with_capacity(out.set_cookies.len());
+    for value in out.set_cookies {
         let Ok(value) = HeaderValue::try_from(value) else {
             log_invalid_header();
             return Err(Error::new(ErrorKind::InvalidHeader));
         };
-        values.push((header, value));
+        values.push(value);
     }
-    for (header, value) in values {
-        match header {
-            ResponseHeader::SetCookie => headers.append(SET_COOKIE, value),
-            ResponseHeader::CacheControl => headers.insert(CACHE_CONTROL, value).is_some(),
-            ResponseHeader::Vary => headers.append(VARY, value),
-        };
+    for value in values {
+        headers.append(SET_COOKIE, value);
+    }
+    if let Some(policy) = out.cache_control {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
+    if out.vary_cookie {
+        headers.append(VARY, HeaderValue::from_static(VARY_COOKIE));
     }
     Ok(())
 }

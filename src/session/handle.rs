@@ -24,9 +24,12 @@ use crate::session::meta::{SessionId, SessionMeta};
 use crate::session::read::ReadOutcome;
 use crate::session::sessions::Sessions;
 
-/// Opens the request's cookies: run on the handler's first look at the
-/// session (see [`Session::lazy`]).
-type Pending<T> = Box<dyn FnOnce() -> ReadOutcome<Option<T>> + Send>;
+/// The request's `Cookie` fields, joined by `;`, and how to open them: run
+/// on the handler's first look at the session (see [`Session::lazy`]).
+struct Pending<T> {
+    cookies: String,
+    open: fn(&Sessions, &str) -> ReadOutcome<Option<T>>,
+}
 
 struct State<T> {
     /// The request's cookies, not opened yet.
@@ -167,18 +170,19 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         }
     }
 
-    /// The session of a request whose cookies `open` opens when the
-    /// handler first looks at the session (any method but
-    /// [`Session::finish`] and [`Session::flush`]). A handler that never
-    /// does costs no AEAD call, and its response writes nothing for the
-    /// session: no renewal, no removal of a refused or stale cookie (the
-    /// next request that looks does both).
+    /// The session of a request whose `Cookie` fields (joined by `;`)
+    /// `open` opens when the handler first looks at the session (any
+    /// method but [`Session::finish`] and [`Session::flush`]). A handler
+    /// that never does costs no AEAD call, and its response writes nothing
+    /// for the session: no renewal, no removal of a refused or stale
+    /// cookie (the next request that looks does both).
     pub(crate) fn lazy(
         sessions: &Sessions,
-        open: impl FnOnce() -> ReadOutcome<Option<T>> + Send + 'static,
+        cookies: String,
+        open: fn(&Sessions, &str) -> ReadOutcome<Option<T>>,
     ) -> Self {
         let mut state = State::empty();
-        state.pending = Some(Box::new(open));
+        state.pending = Some(Pending { cookies, open });
         Self {
             sessions: sessions.clone(),
             state: Arc::new(Mutex::new(state)),
@@ -282,8 +286,8 @@ impl<T> Session<T> {
     /// pending (see [`Session::lazy`]).
     fn lock(&self) -> MutexGuard<'_, State<T>> {
         let mut state = self.unopened();
-        if let Some(open) = state.pending.take() {
-            state.apply(open());
+        if let Some(pending) = state.pending.take() {
+            state.apply((pending.open)(&self.sessions, &pending.cookies));
         }
         state
     }
@@ -502,26 +506,25 @@ mod tests {
         let first = Session::<u32>::load(&s, []);
         first.insert(7);
         let cookie = SetCookie::cookie_header(&first.finish().unwrap());
-        let opens = Arc::new(AtomicUsize::new(0));
-        let lazy = |opens: &Arc<AtomicUsize>| {
-            let (s2, cookie, opens) = (s.clone(), cookie.clone(), Arc::clone(opens));
-            Session::<u32>::lazy(&s, move || {
-                opens.fetch_add(1, Ordering::Relaxed);
-                s2.open_optional::<u32>([cookie.as_str()], false)
+        static OPENS: AtomicUsize = AtomicUsize::new(0);
+        let lazy = || {
+            Session::<u32>::lazy(&s, cookie.clone(), |sessions, cookies| {
+                OPENS.fetch_add(1, Ordering::Relaxed);
+                sessions.open_optional::<u32>([cookies], false)
             })
         };
 
-        let untouched = lazy(&opens);
+        let untouched = lazy();
         assert!(format!("{untouched:?}").contains("opened: false"));
         assert!(!untouched.depends_on_session());
         untouched.flush().unwrap();
         assert!(untouched.finish().unwrap().is_empty());
-        assert_eq!(opens.load(Ordering::Relaxed), 0, "never opened");
+        assert_eq!(OPENS.load(Ordering::Relaxed), 0, "never opened");
 
-        let looked = lazy(&opens);
+        let looked = lazy();
         assert_eq!(looked.get(), Some(7));
         assert_eq!(looked.get(), Some(7));
-        assert_eq!(opens.load(Ordering::Relaxed), 1, "opened once");
+        assert_eq!(OPENS.load(Ordering::Relaxed), 1, "opened once");
         assert!(looked.depends_on_session());
         looked.update(|n| *n += 1);
         let set = looked.finish().unwrap();

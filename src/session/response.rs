@@ -16,21 +16,26 @@ use std::borrow::Cow;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::cookie::set_cookie::SetCookie;
 use crate::error::{Error, ErrorKind};
 use crate::keys::key::KeyId;
 use crate::session::handle::Session;
 use crate::session::sessions::Sessions;
 
-/// A response header an adapter adds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ResponseHeader {
-    /// `Set-Cookie`, appended once per cookie.
-    SetCookie,
+/// The headers a response gets for the session, computed once for every
+/// adapter: each adapter only turns them into its framework's types.
+#[derive(Debug, Default)]
+pub(crate) struct ResponseHeaders {
+    /// `Set-Cookie` field values, appended one per cookie.
+    pub(crate) set_cookies: Vec<String>,
     /// `Cache-Control`, inserted only when the response has none.
-    CacheControl,
-    /// `Vary`, appended beside any the response has.
-    Vary,
+    pub(crate) cache_control: Option<&'static str>,
+    /// `Vary: Cookie`, appended beside any `Vary` the response has.
+    pub(crate) vary_cookie: bool,
 }
+
+/// The `Vary` value of a response that depends on the session.
+pub(crate) const VARY_COOKIE: &str = "Cookie";
 
 impl Sessions {
     /// The session of a request whose `Cookie` fields are `fields` (every
@@ -81,16 +86,23 @@ impl Sessions {
         if self.store().is_some() {
             return self.load_request_async(fields).await;
         }
-        let values: Vec<String> = fields
-            .into_iter()
-            .map(|f| String::from_utf8_lossy(f).into_owned())
-            .collect();
-        if values.is_empty() {
+        // One string, the fields joined by `;`: the pairs are the same as
+        // field by field (RFC 9113 §8.2.3 joins split fields likewise).
+        let mut cookies = String::new();
+        for field in fields {
+            if !cookies.is_empty() {
+                cookies.push(';');
+            }
+            match core::str::from_utf8(field) {
+                Ok(text) => cookies.push_str(text),
+                Err(_) => cookies.push_str(&String::from_utf8_lossy(field)),
+            }
+        }
+        if cookies.is_empty() {
             return Session::load(self, []);
         }
-        let sessions = self.clone();
-        Session::lazy(self, move || {
-            let outcome = sessions.open_optional::<T>(values.iter().map(String::as_str), false);
+        Session::lazy(self, cookies, |sessions, cookies| {
+            let outcome = sessions.open_optional::<T>([cookies], false);
             if let Some(kind) = outcome.refusal {
                 log_refusal(kind, outcome.refused_key_id());
             }
@@ -105,7 +117,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     pub(crate) async fn response_headers_async(
         &self,
         has_cache_control: bool,
-    ) -> Result<Vec<(ResponseHeader, String)>, Error> {
+    ) -> Result<ResponseHeaders, Error> {
         let out = self.response_headers(has_cache_control)?;
         self.record_superseded().await;
         Ok(out)
@@ -126,21 +138,20 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     pub(crate) fn response_headers(
         &self,
         has_cache_control: bool,
-    ) -> Result<Vec<(ResponseHeader, String)>, Error> {
+    ) -> Result<ResponseHeaders, Error> {
         let set = self.finish().inspect_err(log_write_failure)?;
-        let mut out: Vec<(ResponseHeader, String)> = set
-            .into_iter()
-            .map(|c| (ResponseHeader::SetCookie, c.into_header_value()))
-            .collect();
-        let sets = !out.is_empty();
-        if sets || self.depends_on_session() {
-            if !has_cache_control {
-                let policy = if sets { "no-store" } else { "private" };
-                out.push((ResponseHeader::CacheControl, policy.to_owned()));
-            }
-            out.push((ResponseHeader::Vary, "Cookie".to_owned()));
-        }
-        Ok(out)
+        let set_cookies: Vec<String> = set.into_iter().map(SetCookie::into_header_value).collect();
+        let sets = !set_cookies.is_empty();
+        let depends = sets || self.depends_on_session();
+        Ok(ResponseHeaders {
+            set_cookies,
+            cache_control: (depends && !has_cache_control).then_some(if sets {
+                "no-store"
+            } else {
+                "private"
+            }),
+            vary_cookie: depends,
+        })
     }
 }
 

@@ -20,6 +20,7 @@
 
 pub mod actix_apps;
 pub mod axum_apps;
+pub mod in_process;
 
 use serde::{Deserialize, Serialize};
 

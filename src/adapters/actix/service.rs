@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 
 use super::Middleware;
 use super::csrf::csrf;
-use crate::session::response::{ResponseHeader, log_invalid_header};
+use crate::session::response::{VARY_COOKIE, log_invalid_header};
 
 /// The service either middleware wraps around the app.
 pub struct Wrapped<S, T> {
@@ -67,25 +67,24 @@ where
             let out = session.response_headers_async(has_cache_control).await;
             let headers = res.headers_mut();
             let written = out.ok().and_then(|out| {
-                let values = out
-                    .into_iter()
-                    .map(|(h, v)| Some((h, HeaderValue::try_from(v).ok()?)));
-                values.collect::<Option<Vec<_>>>().or_else(|| {
+                let values = out.set_cookies.into_iter().map(HeaderValue::try_from);
+                let values = values.collect::<Result<Vec<_>, _>>().ok();
+                if values.is_none() {
                     log_invalid_header();
-                    None
-                })
+                }
+                Some((values?, out.cache_control, out.vary_cookie))
             });
-            let Some(values) = written else {
+            let Some((set_cookies, cache_control, vary_cookie)) = written else {
                 return Ok(bare(res, StatusCode::INTERNAL_SERVER_ERROR));
             };
-            for (h, value) in values {
-                match h {
-                    ResponseHeader::SetCookie => headers.append(header::SET_COOKIE, value),
-                    ResponseHeader::CacheControl => {
-                        drop(headers.insert(header::CACHE_CONTROL, value))
-                    }
-                    ResponseHeader::Vary => headers.append(header::VARY, value),
-                }
+            for value in set_cookies {
+                headers.append(header::SET_COOKIE, value);
+            }
+            if let Some(policy) = cache_control {
+                drop(headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy)));
+            }
+            if vary_cookie {
+                headers.append(header::VARY, HeaderValue::from_static(VARY_COOKIE));
             }
             Ok(res.map_into_left_body())
         })
