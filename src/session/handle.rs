@@ -176,6 +176,7 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     /// that never does costs no AEAD call, and its response writes nothing
     /// for the session: no renewal, no removal of a refused or stale
     /// cookie (the next request that looks does both).
+    #[cfg(any(feature = "tower", feature = "actix-web", test))]
     pub(crate) fn lazy(
         sessions: &Sessions,
         cookies: String,

@@ -76,6 +76,7 @@ impl Sessions {
     /// at the session ([`Session::lazy`]), so a route that never does
     /// costs no AEAD call; with one, [`Sessions::load_request_async`] (the
     /// store is asked before the handler runs).
+    #[cfg(any(feature = "tower", feature = "actix-web"))]
     pub(crate) async fn load_for_handler<'a, T>(
         &self,
         fields: impl IntoIterator<Item = &'a [u8]>,
