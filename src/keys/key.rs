@@ -38,8 +38,24 @@ const KEY_HEX_LEN: usize = 64;
 /// assert!(!format!("{key:?}").contains(text.as_str()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+#[derive(Clone)]
 pub struct Key([u8; KEY_LEN]);
+
+// Written out rather than derived: the derive needs `zeroize_derive` and a
+// second `syn` in every build.
+impl Zeroize for Key {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for Key {}
 
 impl Key {
     /// A fresh key from the operating system's CSPRNG.

@@ -384,6 +384,10 @@ impl Sessions {
     /// [`Revocation`](crate::Revocation)).
     #[must_use]
     pub fn remove(&self, carried: &CarriedCookies) -> Vec<SetCookie> {
+        if carried.is_empty() {
+            // The common case (nothing stale): no walk over the chunk bits.
+            return Vec::new();
+        }
         let name = self.inner.policy.name();
         let attributes = self.inner.policy.attributes();
         let single = carried
