@@ -10,6 +10,10 @@
 #
 # Optional arguments narrow the run: OPS SYSTEMS SIZES (space-separated
 # lists in quotes), as for tools/callgrind_table.sh. Needs `perf`.
+#
+# CHROOT=DIR runs the same binary inside the root file system DIR (its C
+# library, the host's kernel): tools/glibc_compare.sh uses it to compare
+# glibc versions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ops=${1:-"seal open seal_open"}
@@ -18,7 +22,13 @@ sizes=${3:-"session 64 256 1024 3000"}
 n=${ITERS:-20000}
 exe=$(cargo bench --bench ops --no-run ${FEATURES:+--features "$FEATURES"} 2>&1 | sed -n 's/.*Executable.*(\(.*\))/\1/p' | tail -1)
 [ -x "$exe" ] || { echo "could not build benches/ops.rs" >&2; exit 1; }
-msec() { perf stat -x, -e task-clock "$exe" "$@" 2>&1 >/dev/null | awk -F, '/task-clock/{print $1}'; }
+run=("$exe")
+if [ -n "${CHROOT:-}" ]; then
+  cp "$exe" "$CHROOT/tmp/ops"
+  run=(chroot "$CHROOT" /tmp/ops)
+  echo "in $CHROOT: $(chroot "$CHROOT" /usr/bin/ldd --version | head -1)"
+fi
+msec() { perf stat -x, -e task-clock "${run[@]}" "$@" 2>&1 >/dev/null | awk -F, '/task-clock/{print $1}'; }
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-10s %-15s %8s %10s\n' op system size ns/op
 for op in $ops; do
