@@ -214,6 +214,11 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
     ///   refused cookie): removals for each;
     /// - otherwise nothing, or removals of stale chunks.
     ///
+    /// Under the tower/axum layer or the actix-web middleware (without a
+    /// freshness store), the request's cookie is opened only when the
+    /// handler first looks at the session: if it never does, the response
+    /// gets nothing, renewals and removals included.
+    ///
     /// # Errors
     /// [`ErrorKind::TooLarge`] if the session no longer fits the cookie
     /// budget; [`ErrorKind::Serialize`] if the data does not serialize;
