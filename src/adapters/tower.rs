@@ -174,6 +174,8 @@ where
         let sessions = self.layer.sessions.clone();
         let mut inner = self.take_ready();
         Box::pin(async move {
+            #[cfg(feature = "tracing")]
+            sessions.hint_plain_http(|name| request.headers().get(name).map(HeaderValue::as_bytes));
             let fields = request
                 .headers()
                 .get_all(COOKIE)

@@ -109,6 +109,13 @@ impl CrossOrigin {
         self
     }
 
+    /// Whether forwarded headers are believed
+    /// ([`CrossOrigin::trust_forwarded_host`]).
+    #[cfg(all(feature = "tracing", any(feature = "tower", feature = "actix-web")))]
+    pub(crate) const fn trusts_forwarded_host(&self) -> bool {
+        self.forwarded_host
+    }
+
     /// The check; `header` looks a request header up by its lowercase
     /// name.
     pub(crate) fn check<'a>(

@@ -7,6 +7,8 @@ pub(crate) mod builder;
 pub(crate) mod fresh;
 pub(crate) mod handle;
 pub(crate) mod meta;
+#[cfg(all(feature = "tracing", any(feature = "tower", feature = "actix-web")))]
+pub(crate) mod plain_http;
 pub(crate) mod read;
 pub(crate) mod response;
 pub(crate) mod sessions;

@@ -204,7 +204,7 @@ fn log_write_failure(error: &Error) {
 }
 
 #[cfg(all(test, feature = "tracing"))]
-mod tests {
+pub(crate) mod tests {
     use std::sync::Mutex;
 
     use tracing::field::{Field, Visit};
@@ -219,7 +219,7 @@ mod tests {
 
     /// Records each event as its level and `name=value` fields.
     #[derive(Default)]
-    struct Recorder(Arc<Mutex<Vec<(Level, String)>>>);
+    pub(crate) struct Recorder(pub(crate) Arc<Mutex<Vec<(Level, String)>>>);
 
     struct Fields(String);
 

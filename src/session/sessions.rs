@@ -5,6 +5,8 @@
 
 use core::fmt;
 use std::sync::Arc;
+#[cfg(all(feature = "tracing", any(feature = "tower", feature = "actix-web")))]
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -90,6 +92,9 @@ struct Inner {
     policy: CookiePolicy,
     cross_origin: CrossOrigin,
     store: Option<(Arc<dyn FreshnessStore>, StorePolicy)>,
+    /// Set once the plain-HTTP hint has been logged (`plain_http.rs`).
+    #[cfg(all(feature = "tracing", any(feature = "tower", feature = "actix-web")))]
+    warned_plain_http: AtomicBool,
 }
 
 impl Sessions {
@@ -113,8 +118,22 @@ impl Sessions {
                 policy,
                 cross_origin,
                 store,
+                #[cfg(all(feature = "tracing", any(feature = "tower", feature = "actix-web")))]
+                warned_plain_http: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// Whether this call is the first to claim the plain-HTTP hint.
+    #[cfg(all(feature = "tracing", any(feature = "tower", feature = "actix-web")))]
+    pub(crate) fn first_plain_http_hint(&self) -> bool {
+        !self.inner.warned_plain_http.swap(true, Ordering::Relaxed)
+    }
+
+    /// Whether the plain-HTTP hint was already logged.
+    #[cfg(all(feature = "tracing", any(feature = "tower", feature = "actix-web")))]
+    pub(crate) fn plain_http_hinted(&self) -> bool {
+        self.inner.warned_plain_http.load(Ordering::Relaxed)
     }
 
     /// The freshness store and its failure policy, if one is configured.

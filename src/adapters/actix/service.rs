@@ -56,6 +56,8 @@ where
         }
         let sessions = self.config.sessions.clone();
         Box::pin(async move {
+            #[cfg(feature = "tracing")]
+            sessions.hint_plain_http(|name| req.headers().get(name).map(HeaderValue::as_bytes));
             let fields = req
                 .headers()
                 .get_all(header::COOKIE)
