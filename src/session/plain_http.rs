@@ -68,9 +68,15 @@ fn is_loopback(authority: &str) -> bool {
         Some(v6) => v6.split(']').next().unwrap_or(""),
         None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
     };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    host == "localhost"
-        || host.ends_with(".localhost")
+    // Compared without lowering case into a new string: this runs on
+    // requests until the hint is given, on the client's header.
+    let host = host.trim_end_matches('.');
+    let suffix = host
+        .len()
+        .checked_sub(".localhost".len())
+        .and_then(|i| host.get(i..));
+    host.eq_ignore_ascii_case("localhost")
+        || suffix.is_some_and(|s| s.eq_ignore_ascii_case(".localhost"))
         || host == "::1"
         || host
             .parse::<std::net::Ipv4Addr>()
@@ -115,6 +121,7 @@ mod tests {
             "http://localhost:3000",
             "http://LOCALHOST",
             "http://dev.localhost",
+            "http://dev.LocalHost.",
             "http://127.0.0.1:3000",
             "http://127.9.9.9",
             "http://[::1]:3000",

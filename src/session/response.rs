@@ -82,7 +82,7 @@ impl Sessions {
         fields: impl IntoIterator<Item = &'a [u8]>,
     ) -> Session<T>
     where
-        T: Serialize + DeserializeOwned + 'static,
+        T: Serialize + DeserializeOwned,
     {
         if self.store().is_some() {
             return self.load_request_async(fields).await;
