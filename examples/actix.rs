@@ -61,6 +61,12 @@ pub struct Settings {
     /// `SESSION_PERSISTENT`: persistent cookies instead of browser-session
     /// ones.
     pub persistent: bool,
+    /// `SESSION_COOKIE_BUDGET`: the most bytes the session's cookies add to
+    /// a request's `Cookie` header.
+    pub cookie_budget: usize,
+    /// `SESSION_SET_COOKIE_BUDGET`: the most bytes of `Set-Cookie` lines
+    /// per response.
+    pub set_cookie_budget: usize,
 }
 
 impl Settings {
@@ -75,6 +81,8 @@ impl Settings {
             idle_secs: 1_800,
             chunks: 4,
             persistent: false,
+            cookie_budget: sealed_session::DEFAULT_COOKIE_HEADER_BUDGET,
+            set_cookie_budget: sealed_session::DEFAULT_SET_COOKIE_BUDGET,
         }
     }
 
@@ -111,6 +119,12 @@ impl Settings {
             if !(1..=sealed_session::MAX_CHUNKS).contains(&settings.chunks) {
                 return Err("SESSION_CHUNKS: expected 1 (no chunking) to 16".to_owned());
             }
+        }
+        if let Some(v) = var("SESSION_COOKIE_BUDGET") {
+            settings.cookie_budget = number("SESSION_COOKIE_BUDGET", &v)?;
+        }
+        if let Some(v) = var("SESSION_SET_COOKIE_BUDGET") {
+            settings.set_cookie_budget = number("SESSION_SET_COOKIE_BUDGET", &v)?;
         }
         if let Some(v) = var("SESSION_PERSISTENT") {
             settings.persistent = match v.trim() {
@@ -159,12 +173,12 @@ impl Settings {
         clock: Arc<dyn Clock>,
         store: Option<Arc<dyn sealed_session::FreshnessStore>>,
     ) -> Result<Sessions, sealed_session::ConfigError> {
-        // Chunking up to `chunks` full cookies: the Cookie header budget is
-        // that many cookies (the library's default, 7168 bytes, stays under
-        // the common 8 KiB header limit and so allows only 2).
+        // Up to `chunks` cookies within both budgets; the defaults fit
+        // nginx's default buffers, so chunks need both raised.
         let mut policy = CookiePolicy::builder()
             .chunked(self.chunks)
-            .cookie_header_budget(self.chunks * (sealed_session::MAX_NAME_VALUE_LEN + 2));
+            .cookie_header_budget(self.cookie_budget)
+            .set_cookie_budget(self.set_cookie_budget);
         if self.persistent {
             policy = policy.persistence(Persistence::UntilExpiry);
         }

@@ -376,13 +376,20 @@ async fn cookies_from_env() -> Result<Sessions, Box<dyn Error>> {
         1 => Persistence::UntilExpiry,
         _ => return Err("SESSION_PERSISTENT must be 0 or 1".into()),
     };
-    // The demo shows chunking up to SESSION_CHUNKS full cookies, so its
-    // Cookie header budget is that many cookies (the library's default of
-    // 7168 bytes stays under the common 8 KiB header limit instead).
-    let chunks: usize = env_number("SESSION_CHUNKS", 4)?;
+    // Up to SESSION_CHUNKS cookies, within the library's default budgets,
+    // which fit nginx's default buffers: a session of more than one cookie
+    // needs both budgets raised, with the proxy's (README, "Behind a
+    // reverse proxy").
     let policy = CookiePolicy::builder()
-        .chunked(chunks)
-        .cookie_header_budget(chunks * (sealed_session::MAX_NAME_VALUE_LEN + 2))
+        .chunked(env_number("SESSION_CHUNKS", 4)?)
+        .cookie_header_budget(env_number(
+            "SESSION_COOKIE_BUDGET",
+            sealed_session::DEFAULT_COOKIE_HEADER_BUDGET,
+        )?)
+        .set_cookie_budget(env_number(
+            "SESSION_SET_COOKIE_BUDGET",
+            sealed_session::DEFAULT_SET_COOKIE_BUDGET,
+        )?)
         .persistence(persistence)
         .build()?;
     let builder = Sessions::builder(keyring).lifetime(lifetime).cookie(policy);

@@ -18,6 +18,7 @@ pub use crate::cookie::chunks::{DEFAULT_COOKIE_HEADER_BUDGET, DEFAULT_MAX_CHUNKS
 pub use crate::cookie::policy::CookiePolicy;
 pub use crate::cookie::policy_builder::CookiePolicyBuilder;
 pub use crate::cookie::request::{CarriedCookies, MAX_CANDIDATES_PER_NAME};
+pub use crate::cookie::response_budget::DEFAULT_SET_COOKIE_BUDGET;
 pub use crate::cookie::set_cookie::SetCookie;
 pub use crate::csrf::{CSRF_FIELD, CSRF_HEADER, CSRF_TOKEN_LEN, CrossOrigin, MAX_FORM_BYTES};
 pub use crate::error::{ConfigError, Error, ErrorKind, Result};

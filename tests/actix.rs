@@ -178,9 +178,16 @@ fn cookies(settings: &demo::Settings, clock: &ManualClock) -> Sessions {
     settings.session_cookies(Arc::new(clock.clone())).unwrap()
 }
 
-/// The demo's default settings on a manual clock.
+/// The demo's default settings on a manual clock, with the conformance
+/// suite's raised budgets so sessions of several chunks can be seen.
 fn default_cookies(clock: &ManualClock) -> Sessions {
-    cookies(&demo::Settings::new(keyring(1)), clock)
+    cookies(&raised(demo::Settings::new(keyring(1))), clock)
+}
+
+fn raised(mut settings: demo::Settings) -> demo::Settings {
+    settings.cookie_budget = conformance::RAISED_COOKIE_BUDGET;
+    settings.set_cookie_budget = conformance::RAISED_SET_COOKIE_BUDGET;
+    settings
 }
 
 // ---------------------------------------------------------------------------

@@ -13,9 +13,9 @@ use std::sync::Arc;
 use cookie::Cookie;
 use proptest::prelude::*;
 use sealed_session::{
-    CarriedCookies, CookiePolicy, CookiePolicyBuilder, DEFAULT_COOKIE_HEADER_BUDGET, ErrorKind,
-    KeyId, Keyring, Lifetime, MAX_CANDIDATES_PER_NAME, ManualClock, Persistence, SameSite,
-    SessionCodec, SessionMeta, Sessions, SetCookie,
+    CarriedCookies, CookiePolicy, CookiePolicyBuilder, DEFAULT_COOKIE_HEADER_BUDGET,
+    DEFAULT_SET_COOKIE_BUDGET, ErrorKind, KeyId, Keyring, Lifetime, MAX_CANDIDATES_PER_NAME,
+    ManualClock, Persistence, SameSite, SessionCodec, SessionMeta, Sessions, SetCookie,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -530,7 +530,10 @@ fn assert_round_trips(e: &Env, set: &[SetCookie], data: &Vec<u8>) {
 
 #[test]
 fn unchunked_values_stop_at_one_cookie() {
-    let e = env(CookiePolicy::default());
+    let e = env(CookiePolicy::builder()
+        .set_cookie_budget(1 << 20)
+        .build()
+        .unwrap());
     let meta = e.cookies.codec().new_session(None).unwrap();
     let limit = 4096 - "__Host-session".len();
     let fits = e.payload_for(&meta, limit);
@@ -554,6 +557,7 @@ fn chunk_counts_change_at_each_boundary() {
     let policy = CookiePolicy::builder()
         .chunked(4)
         .cookie_header_budget(1 << 16)
+        .set_cookie_budget(1 << 20)
         .build()
         .unwrap();
     let e = env(policy);
@@ -605,6 +609,7 @@ fn chunk_counts_change_at_each_boundary() {
 fn the_default_header_budget_caps_chunked_values() {
     let policy = CookiePolicy::builder()
         .chunked(sealed_session::DEFAULT_MAX_CHUNKS)
+        .set_cookie_budget(1 << 20)
         .build()
         .unwrap();
     let e = env(policy);
@@ -634,6 +639,7 @@ fn layout_changes_remove_stale_cookies() {
     let policy = CookiePolicy::builder()
         .chunked(4)
         .cookie_header_budget(1 << 16)
+        .set_cookie_budget(1 << 20)
         .build()
         .unwrap();
     let e = env(policy);
@@ -708,6 +714,7 @@ fn a_stale_higher_chunk_does_not_hide_the_current_set() {
     let policy = CookiePolicy::builder()
         .chunked(4)
         .cookie_header_budget(1 << 16)
+        .set_cookie_budget(1 << 20)
         .build()
         .unwrap();
     let e = env(policy);
@@ -732,6 +739,7 @@ fn single_and_chunked_candidates_compete_by_seal_time() {
     let policy = CookiePolicy::builder()
         .chunked(4)
         .cookie_header_budget(1 << 16)
+        .set_cookie_budget(1 << 20)
         .build()
         .unwrap();
     let e = env(policy);
@@ -759,7 +767,11 @@ fn single_and_chunked_candidates_compete_by_seal_time() {
 
 #[test]
 fn chunks_from_different_seals_do_not_authenticate() {
-    let policy = CookiePolicy::builder().chunked(4).build().unwrap();
+    let policy = CookiePolicy::builder()
+        .chunked(4)
+        .set_cookie_budget(1 << 20)
+        .build()
+        .unwrap();
     let e = env(policy);
     let a = seal_fresh(&e, &payload(4000)).unwrap();
     let b = seal_fresh(&e, &payload(4000)).unwrap();
@@ -798,9 +810,43 @@ fn chunks_from_different_seals_do_not_authenticate() {
     }
 }
 
+/// A request carrying 64 names of ours (the most a reader tracks; a
+/// sibling subdomain or a bug can plant them) gets removals within the
+/// Set-Cookie budget, the rest on later responses, until none is left.
+#[test]
+fn removals_stay_within_the_set_cookie_budget_over_several_responses() {
+    let e = env(CookiePolicy::builder().chunked(4).build().unwrap());
+    let mut jar: BTreeMap<String, String> = (0..64)
+        .map(|k| (format!("__Host-session.{k}"), "x".repeat(40)))
+        .collect();
+    let mut responses = 0;
+    while !jar.is_empty() {
+        let header: Vec<String> = jar.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        let read = e.cookies.open::<Vec<u8>>([header.join("; ").as_str()]);
+        assert!(read.session.is_none());
+        let removals = e.cookies.remove(&read.carried);
+        let lines: usize = removals.iter().map(|c| 14 + c.header_value().len()).sum();
+        assert!(
+            lines <= DEFAULT_SET_COOKIE_BUDGET,
+            "{lines} bytes of removals"
+        );
+        assert!(!removals.is_empty(), "each response removes some");
+        for r in &removals {
+            assert!(r.is_removal());
+            jar.remove(r.name());
+        }
+        responses += 1;
+    }
+    assert!(responses > 1, "64 removals do not fit one response");
+}
+
 #[test]
 fn chunks_are_ignored_when_chunking_is_off_but_still_removed() {
-    let chunked = env(CookiePolicy::builder().chunked(4).build().unwrap());
+    let chunked = env(CookiePolicy::builder()
+        .chunked(4)
+        .set_cookie_budget(1 << 20)
+        .build()
+        .unwrap());
     let set = seal_fresh(&chunked, &payload(5000)).unwrap();
     let mut jar = Jar::default();
     jar.apply(&set);
@@ -892,7 +938,11 @@ fn candidates_per_name_are_bounded() {
 
 #[test]
 fn a_huge_cookie_header_is_scanned_without_decoding() {
-    let e = env(CookiePolicy::builder().chunked(4).build().unwrap());
+    let e = env(CookiePolicy::builder()
+        .chunked(4)
+        .set_cookie_budget(1 << 20)
+        .build()
+        .unwrap());
     let n = "__Host-session";
     let mut header = String::new();
     for i in 0..20_000 {
@@ -969,12 +1019,17 @@ fn config() -> impl Strategy<Value = Config> {
                 2 => 0usize..20_000,
                 1 => Just(1usize << 16)
             ],
+            prop_oneof![
+                3 => Just(DEFAULT_SET_COOKIE_BUDGET),
+                2 => 0usize..20_000,
+                2 => Just(1usize << 20)
+            ],
         ),
     )
         .prop_map(
             |(
                 (name, path, domain, same_site),
-                (partitioned, insecure, persistent, max_chunks, budget),
+                (partitioned, insecure, persistent, max_chunks, budget, set_cookie_budget),
             )| {
                 Config {
                     name,
@@ -986,6 +1041,7 @@ fn config() -> impl Strategy<Value = Config> {
                     persistent,
                     max_chunks,
                     budget,
+                    set_cookie_budget,
                 }
             },
         )
@@ -1020,12 +1076,25 @@ fn valid_config() -> impl Strategy<Value = Config> {
                 2 => 200usize..40_000,
                 1 => Just(1usize << 17)
             ],
+            prop_oneof![
+                2 => Just(DEFAULT_SET_COOKIE_BUDGET),
+                1 => 300usize..40_000,
+                2 => Just(1usize << 20)
+            ],
         ),
     )
         .prop_map(
             |(
                 (prefix, rest, path, domain),
-                (same_site, partitioned, insecure, persistent, max_chunks, budget),
+                (
+                    same_site,
+                    partitioned,
+                    insecure,
+                    persistent,
+                    max_chunks,
+                    budget,
+                    set_cookie_budget,
+                ),
             )| Config {
                 name: format!("{prefix}{rest}"),
                 path,
@@ -1036,6 +1105,7 @@ fn valid_config() -> impl Strategy<Value = Config> {
                 persistent,
                 max_chunks,
                 budget,
+                set_cookie_budget,
             },
         )
         .prop_filter("the rules allow it", Config::valid)
@@ -1085,9 +1155,12 @@ proptest! {
         let set = match result {
             Err(err) => {
                 prop_assert_eq!(err.kind(), ErrorKind::TooLarge);
-                prop_assert!(value_len > policy.max_value_len());
                 let (size, limit) = err.size_and_limit().unwrap();
                 prop_assert!(size > limit);
+                // Past the longest value, or past the Set-Cookie budget.
+                prop_assert!(
+                    value_len > policy.max_value_len() || limit == policy.set_cookie_budget()
+                );
                 return Ok(());
             }
             Ok(set) => set,
@@ -1107,6 +1180,8 @@ proptest! {
             prop_assert_eq!(c.max_age(), expected_age);
         }
         prop_assert!(header_bytes <= policy.cookie_header_budget());
+        let lines: usize = set.iter().map(|c| 14 + c.header_value().len()).sum();
+        prop_assert!(lines <= policy.set_cookie_budget());
         prop_assert_eq!(set.iter().map(|c| c.value().len()).sum::<usize>(), value_len);
 
         let mut jar = Jar::default();
@@ -1142,7 +1217,11 @@ proptest! {
             0..4,
         )
     ) {
-        let e = env(CookiePolicy::builder().chunked(4).build().unwrap());
+        let e = env(CookiePolicy::builder()
+            .chunked(4)
+            .set_cookie_budget(1 << 20)
+            .build()
+            .unwrap());
         let read = e.cookies.open::<Vec<u8>>(headers.iter().map(String::as_str));
         prop_assert!(read.session.is_none());
         let mentions = headers.iter().any(|h| h.contains("__Host-session"));

@@ -239,6 +239,7 @@ fn set_cookie_check_on_the_defaults_and_edges() {
             persistent: false,
             max_chunks: 1,
             budget: sealed_session::DEFAULT_COOKIE_HEADER_BUDGET,
+            set_cookie_budget: sealed_session::DEFAULT_SET_COOKIE_BUDGET,
         },
         lifetime: Lifetime::default(),
         now: 1_764_000_000,
@@ -259,7 +260,17 @@ fn set_cookie_check_on_the_defaults_and_edges() {
     all.payload_len = 4000;
     all.carried = (true, 0b1010_0101);
     all.age = 600;
+    // Chunks need a Set-Cookie budget past the default.
+    assert_eq!(set_cookie::check(&all), Reached::TooLarge);
+    all.policy.set_cookie_budget = 1 << 16;
     assert_eq!(set_cookie::check(&all), Reached::Chunked);
+    // Within 4096 bytes of name and value, past the default Set-Cookie
+    // budget (about 3.5 KB of base64 for 2600 bytes).
+    let mut over = base.clone();
+    over.payload_len = 2600;
+    assert_eq!(set_cookie::check(&over), Reached::TooLarge);
+    over.policy.set_cookie_budget = 4096 + 200;
+    assert_eq!(set_cookie::check(&over), Reached::Single);
     let mut big = base.clone();
     big.payload_len = 5000;
     assert_eq!(set_cookie::check(&big), Reached::TooLarge);
@@ -320,6 +331,8 @@ fn set_cookie_clock_behind_the_creation_time() {
             persistent: false,
             max_chunks: 5,
             budget: 7168,
+            // Found before the response budget: kept out of its way.
+            set_cookie_budget: 1 << 20,
         },
         lifetime,
         now: 253_402_300_800,
@@ -353,6 +366,8 @@ fn set_cookie_persistent_with_an_idle_timeout_past_400_days() {
             persistent: true,
             max_chunks: 4,
             budget: 7168,
+            // Found before the response budget: kept out of its way.
+            set_cookie_budget: 1 << 20,
         },
         lifetime,
         now: 253_402_300_800,

@@ -13,7 +13,11 @@ fn setup(chunks: usize) -> (Sessions, ManualClock) {
     let clock = ManualClock::at_unix(1_764_000_000);
     let codec =
         Sessions::builder(Keyring::generate(KeyId(1)).unwrap()).clock(Arc::new(clock.clone()));
-    let policy = CookiePolicy::builder().chunked(chunks).build().unwrap();
+    let policy = CookiePolicy::builder()
+        .chunked(chunks)
+        .set_cookie_budget(1 << 20)
+        .build()
+        .unwrap();
     (codec.cookie(policy).build().unwrap(), clock)
 }
 

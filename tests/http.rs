@@ -14,7 +14,13 @@ use sealed_session::{CookiePolicy, ErrorKind, KeyId, Keyring, ManualClock, Sessi
 fn cookies(chunks: usize) -> Sessions {
     Sessions::builder(Keyring::generate(KeyId(1)).unwrap())
         .clock(Arc::new(ManualClock::at_unix(1_764_000_000)))
-        .cookie(CookiePolicy::builder().chunked(chunks).build().unwrap())
+        .cookie(
+            CookiePolicy::builder()
+                .chunked(chunks)
+                .set_cookie_budget(1 << 20)
+                .build()
+                .unwrap(),
+        )
         .build()
         .unwrap()
 }

@@ -399,6 +399,13 @@ pub fn set_cookie_case(u: &mut Unstructured<'_>) -> Result<Case> {
             6 => *u.choose(&[1 << 16, 1 << 20, usize::MAX])?,
             _ => usize::arbitrary(u)?,
         },
+        set_cookie_budget: match u.int_in_range(0..=7)? {
+            0..=2 => sealed_session::DEFAULT_SET_COOKIE_BUDGET,
+            3 | 4 => u.int_in_range(0..=20_000)?,
+            5 => u.int_in_range(0..=400)?,
+            6 => *u.choose(&[1 << 16, 1 << 20, usize::MAX])?,
+            _ => usize::arbitrary(u)?,
+        },
     };
     let lifetime = if u.ratio(1, 8)? {
         lifetime(u)?

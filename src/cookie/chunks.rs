@@ -25,6 +25,7 @@
 //! |---|---|---|
 //! | name + value per cookie | 4096 bytes | RFC 6265bis §5.6 step 5; Chromium `kMaxCookieNamePlusValueSize`; Firefox `kMaxBytesPerCookie` |
 //! | Cookie header budget (default) | 7168 bytes | RFC 6265bis §4.2.1: servers commonly refuse header fields over 8192 octets; 1 KiB is left for the app's other cookies |
+//! | `Set-Cookie` lines per response (default) | 3072 bytes | nginx's default `proxy_buffer_size`, one 4 KiB page, less 1 KiB (`response_budget.rs`) |
 //! | chunks (configurable cap) | 2 to 16; [`DEFAULT_MAX_CHUNKS`] = 4 | crate choice; browsers keep about 180 cookies per domain (Chromium `kDomainMaxCookies`, Firefox `network.cookie.maxPerHost`) |
 //!
 //! [`ErrorKind::TooLarge`]: crate::ErrorKind::TooLarge

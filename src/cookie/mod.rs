@@ -9,4 +9,5 @@ pub(crate) mod policy;
 pub(crate) mod policy_builder;
 pub(crate) mod prefix;
 pub(crate) mod request;
+pub(crate) mod response_budget;
 pub(crate) mod set_cookie;

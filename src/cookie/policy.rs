@@ -12,6 +12,7 @@ use crate::codec::DEFAULT_COOKIE_NAME;
 use crate::cookie::attributes::{Attributes, Persistence, SameSite};
 use crate::cookie::chunks::{self, ChunkLimits};
 use crate::cookie::policy_builder::CookiePolicyBuilder;
+use crate::cookie::response_budget::DEFAULT_SET_COOKIE_BUDGET;
 
 /// How the session cookie is named and which attributes it carries: a
 /// validated, immutable configuration. Build it with
@@ -28,6 +29,7 @@ use crate::cookie::policy_builder::CookiePolicyBuilder;
 /// | Partitioned | off | CHIPS, for embedded use only |
 /// | persistence | browser session | no Max-Age/Expires unless "remember me" |
 /// | chunking | off | one cookie; values past 4096 bytes are refused |
+/// | `Set-Cookie` budget | 3072 bytes per response | fits nginx's default 4 KiB buffer for an upstream's response header ([`DEFAULT_SET_COOKIE_BUDGET`](crate::DEFAULT_SET_COOKIE_BUDGET)) |
 ///
 /// ```
 /// use sealed_session::{CookiePolicy, SameSite};
@@ -53,6 +55,7 @@ pub struct CookiePolicy {
     pub(crate) attributes: Arc<Attributes>,
     pub(crate) persistence: Persistence,
     pub(crate) limits: ChunkLimits,
+    pub(crate) set_cookie_budget: usize,
 }
 
 impl Default for CookiePolicy {
@@ -73,6 +76,7 @@ impl Default for CookiePolicy {
                 1,
                 chunks::DEFAULT_COOKIE_HEADER_BUDGET,
             ),
+            set_cookie_budget: DEFAULT_SET_COOKIE_BUDGET,
         }
     }
 }
@@ -140,9 +144,20 @@ impl CookiePolicy {
         self.limits.header_budget()
     }
 
+    /// The most bytes of `Set-Cookie` header lines (`Set-Cookie: `, the
+    /// value, CRLF) this policy's cookies may add to one response; see
+    /// [`CookiePolicyBuilder::set_cookie_budget`].
+    #[must_use]
+    pub const fn set_cookie_budget(&self) -> usize {
+        self.set_cookie_budget
+    }
+
     /// The longest sealed value, in characters, this policy can carry:
     /// one cookie's worth, or with chunking the most that fits the chunk
-    /// count and the header budget.
+    /// count and the header budget. This bounds what is read from a
+    /// request; what is written is also bounded by the
+    /// [`set_cookie_budget`](Self::set_cookie_budget), which by default is
+    /// the tighter of the two.
     #[must_use]
     pub fn max_value_len(&self) -> usize {
         self.limits.max_value_len()
@@ -181,6 +196,7 @@ mod tests {
         assert_eq!(built.persistence(), Persistence::BrowserSession);
         assert_eq!(built.max_chunks(), 1);
         assert_eq!(built.max_value_len(), 4096 - "__Host-session".len());
+        assert_eq!(built.set_cookie_budget(), 3072);
     }
 
     #[test]
@@ -193,10 +209,11 @@ mod tests {
             .build()
             .unwrap();
         refused(CookiePolicy::builder().name("a".repeat(chunks::MAX_NAME_LEN + 1)));
-        CookiePolicy::builder()
-            .name("a".repeat(chunks::MAX_NAME_LEN))
-            .build()
-            .unwrap();
+        let longest = CookiePolicy::builder().name("a".repeat(chunks::MAX_NAME_LEN));
+        // Within 4096 bytes of name and value, but not the default
+        // Set-Cookie budget.
+        assert!(refused(longest.clone()).contains("Set-Cookie budget"));
+        longest.set_cookie_budget(8192).build().unwrap();
     }
 
     #[test]
@@ -354,5 +371,25 @@ mod tests {
         assert!(
             refused(CookiePolicy::builder().cookie_header_budget(40)).contains("header budget")
         );
+    }
+
+    #[test]
+    fn the_set_cookie_budget_must_hold_the_shortest_persistent_cookie() {
+        let with = |bytes| {
+            CookiePolicy::builder()
+                .persistence(Persistence::UntilExpiry)
+                .set_cookie_budget(bytes)
+        };
+        assert!(refused(with(100)).contains("Set-Cookie budget"));
+        // `Set-Cookie: __Host-session=` + 60 characters + the attributes with
+        // the longest Max-Age and an Expires date, + CRLF.
+        let line = "Set-Cookie: __Host-session=".len()
+            + crate::seal::envelope::MIN_ENCODED_LEN
+            + "; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=34560000; \
+               Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+                .len()
+            + 2;
+        assert_eq!(with(line).build().unwrap().set_cookie_budget(), line);
+        refused(with(line - 1));
     }
 }

@@ -9,6 +9,8 @@ use crate::cookie::chunks::{self, ChunkLimits};
 use crate::cookie::grammar::{is_av_octet, is_token};
 use crate::cookie::policy::CookiePolicy;
 use crate::cookie::prefix::Prefix;
+use crate::cookie::response_budget;
+use crate::cookie::set_cookie::{Lifespan, SetCookie};
 use crate::error::ConfigError;
 
 /// Configures a [`CookiePolicy`]; nothing is checked until
@@ -43,6 +45,7 @@ pub struct CookiePolicyBuilder {
     persistence: Persistence,
     max_chunks: usize,
     header_budget: usize,
+    set_cookie_budget: usize,
 }
 
 impl CookiePolicyBuilder {
@@ -57,6 +60,7 @@ impl CookiePolicyBuilder {
             persistence: Persistence::BrowserSession,
             max_chunks: 1,
             header_budget: chunks::DEFAULT_COOKIE_HEADER_BUDGET,
+            set_cookie_budget: response_budget::DEFAULT_SET_COOKIE_BUDGET,
         }
     }
 
@@ -177,10 +181,17 @@ impl CookiePolicyBuilder {
     /// | bytes added to the `Cookie` header | [`DEFAULT_COOKIE_HEADER_BUDGET`] = 7168 by default | RFC 6265bis §4.2.1: servers commonly refuse header fields over 8192 octets; 1 KiB is left for other cookies |
     /// | chunks | 2 to [`MAX_CHUNKS`] (16) | crate choice; each chunk is one of the about 180 cookies a browser keeps per domain (Chromium `kDomainMaxCookies`, Firefox `network.cookie.maxPerHost`) |
     ///
-    /// With the default budget, values up to about 7.1 KB of base64 (about
-    /// 5.3 KB of sealed bytes) fit, in at most 2 chunks; a larger budget
-    /// lets more chunks count. [`CookiePolicy::max_value_len`] tells the
-    /// exact figure, and the codec's limit is set to it.
+    /// | `Set-Cookie` lines per response | [`DEFAULT_SET_COOKIE_BUDGET`] = 3072 by default | nginx's default `proxy_buffer_size`, one 4 KiB page, less 1 KiB ([`set_cookie_budget`](Self::set_cookie_budget)) |
+    ///
+    /// With the default `Cookie` header budget, values up to about 7.1 KB
+    /// of base64 (about 5.3 KB of sealed bytes) could be read, in at most
+    /// 2 chunks; [`CookiePolicy::max_value_len`] tells the exact figure,
+    /// and the codec's limit is set to it. But the default `Set-Cookie`
+    /// budget lets no response write more than one cookie of about 2.9 KB:
+    /// chunks need [`set_cookie_budget`](Self::set_cookie_budget) raised
+    /// too, together with the proxy's limits.
+    ///
+    /// [`DEFAULT_SET_COOKIE_BUDGET`]: crate::DEFAULT_SET_COOKIE_BUDGET
     ///
     /// [`DEFAULT_COOKIE_HEADER_BUDGET`]: crate::DEFAULT_COOKIE_HEADER_BUDGET
     ///
@@ -199,6 +210,46 @@ impl CookiePolicyBuilder {
     /// [`DEFAULT_COOKIE_HEADER_BUDGET`]: crate::DEFAULT_COOKIE_HEADER_BUDGET
     pub fn cookie_header_budget(self, bytes: usize) -> Self {
         self.with(|b| b.header_budget = bytes)
+    }
+
+    /// The most bytes of `Set-Cookie` header lines this policy's cookies
+    /// may add to one response, each line counted as HTTP/1.1 carries it
+    /// to a proxy: `Set-Cookie: `, the value with its attributes, CRLF.
+    /// Default [`DEFAULT_SET_COOKIE_BUDGET`] (3072), which fits nginx's
+    /// default 4 KiB buffer for an upstream's response header with 1 KiB
+    /// to spare for the rest of the header.
+    ///
+    /// A session whose cookies would exceed it is refused when sealed
+    /// ([`ErrorKind::TooLarge`](crate::ErrorKind::TooLarge), whose
+    /// [`Error::size_and_limit`](crate::Error::size_and_limit) gives the
+    /// lines' length and this budget), so the handler can answer 413
+    /// instead of the proxy answering 502. Removals of stale cookies that
+    /// do not fit after the written ones wait for a later response.
+    ///
+    /// Raise it only with the proxy's own limit, and with
+    /// [`chunked`](Self::chunked) and
+    /// [`cookie_header_budget`](Self::cookie_header_budget) to match the
+    /// proxy's request-header limit (README, "Behind a reverse proxy").
+    /// With the default, a value is at most about 2.9 KB of base64, so
+    /// chunking needs a larger budget.
+    ///
+    /// ```
+    /// use sealed_session::CookiePolicy;
+    ///
+    /// // Behind nginx with `proxy_buffer_size 16k` and
+    /// // `large_client_header_buffers 4 32k`:
+    /// let policy = CookiePolicy::builder()
+    ///     .chunked(4)
+    ///     .cookie_header_budget(16 * 1024)
+    ///     .set_cookie_budget(15 * 1024)
+    ///     .build()?;
+    /// assert_eq!(policy.set_cookie_budget(), 15 * 1024);
+    /// # Ok::<(), sealed_session::ConfigError>(())
+    /// ```
+    ///
+    /// [`DEFAULT_SET_COOKIE_BUDGET`]: crate::DEFAULT_SET_COOKIE_BUDGET
+    pub fn set_cookie_budget(self, bytes: usize) -> Self {
+        self.with(|b| b.set_cookie_budget = bytes)
     }
 
     /// Checks the configuration and builds the policy.
@@ -252,19 +303,41 @@ impl CookiePolicyBuilder {
         if limits.max_value_len() < crate::seal::envelope::MIN_ENCODED_LEN {
             return config("the cookie header budget leaves no room for a sealed value");
         }
+        let attributes = Arc::new(Attributes {
+            path: self.path.into_boxed_str(),
+            domain: self.domain.map(String::into_boxed_str),
+            secure,
+            same_site: self.same_site,
+            partitioned: self.partitioned,
+        });
+        if shortest_line(&self.name, &attributes) > self.set_cookie_budget {
+            return config("the Set-Cookie budget leaves no room for a sealed value");
+        }
         Ok(CookiePolicy {
             name: self.name.into_boxed_str(),
-            attributes: Arc::new(Attributes {
-                path: self.path.into_boxed_str(),
-                domain: self.domain.map(String::into_boxed_str),
-                secure,
-                same_site: self.same_site,
-                partitioned: self.partitioned,
-            }),
+            attributes,
             persistence: self.persistence,
             limits,
+            set_cookie_budget: self.set_cookie_budget,
         })
     }
+}
+
+/// The header line of the shortest sealed value under `name` with the
+/// longest attributes the policy writes (persistent: the 400-day Max-Age
+/// and an Expires date), whatever the policy's default persistence, since
+/// a "remember me" choice can pick either per session.
+fn shortest_line(name: &str, attributes: &Arc<Attributes>) -> usize {
+    let probe = SetCookie::new(
+        name.to_owned(),
+        "A".repeat(crate::seal::envelope::MIN_ENCODED_LEN),
+        Lifespan::For {
+            secs: crate::MAX_COOKIE_AGE_SECS,
+            at: time::OffsetDateTime::UNIX_EPOCH,
+        },
+        Arc::clone(attributes),
+    );
+    response_budget::line_len(&probe)
 }
 
 fn check_attribute_value(value: &str, what: &'static str) -> Result<(), ConfigError> {

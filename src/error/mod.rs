@@ -141,6 +141,7 @@ enum Detail {
     None,
     Static(&'static str),
     Size { size: usize, limit: usize },
+    SetCookieSize { size: usize, limit: usize },
 }
 
 /// The crate's error: a kind plus a crate-written detail.
@@ -183,6 +184,17 @@ impl Error {
         }
     }
 
+    /// The response's `Set-Cookie` lines would exceed the policy's
+    /// response budget.
+    pub(crate) const fn set_cookie_too_large(size: usize, limit: usize) -> Self {
+        Self {
+            kind: ErrorKind::TooLarge,
+            detail: Detail::SetCookieSize { size, limit },
+            session: None,
+            key_id: None,
+        }
+    }
+
     pub(crate) const fn for_session(mut self, id: SessionId) -> Self {
         self.session = Some(id);
         self
@@ -218,11 +230,17 @@ impl Error {
     }
 
     /// For [`ErrorKind::TooLarge`]: the size in bytes and the limit it
-    /// exceeded.
+    /// exceeded. Either the cookie name plus the sealed value against the
+    /// longest the policy carries, or the response's `Set-Cookie` header
+    /// lines against the policy's
+    /// [`set_cookie_budget`](crate::CookiePolicy::set_cookie_budget) (the
+    /// message says which).
     #[must_use]
     pub const fn size_and_limit(&self) -> Option<(usize, usize)> {
         match self.detail {
-            Detail::Size { size, limit } => Some((size, limit)),
+            Detail::Size { size, limit } | Detail::SetCookieSize { size, limit } => {
+                Some((size, limit))
+            }
             _ => None,
         }
     }
@@ -266,6 +284,10 @@ impl fmt::Display for Error {
             Detail::Size { size, limit } => {
                 write!(f, ": {size} bytes, limit {limit}")
             }
+            Detail::SetCookieSize { size, limit } => write!(
+                f,
+                ": set-cookie headers of {size} bytes exceed the response budget of {limit} bytes"
+            ),
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::cookie::attributes::Persistence;
 use crate::cookie::chunks::{self, Layout};
 use crate::cookie::policy::CookiePolicy;
 use crate::cookie::request::{Candidates, CarriedCookies};
+use crate::cookie::response_budget;
 use crate::cookie::set_cookie::{Lifespan, SetCookie};
 use crate::csrf::origin::CrossOrigin;
 use crate::error::{Error, ErrorKind, Result};
@@ -305,8 +306,14 @@ impl Sessions {
     /// [`ErrorKind::TooLarge`] if the sealed value does not fit one cookie
     /// (chunking off) or the chunk cap and header budget (chunking on); its
     /// [`Error::size_and_limit`] gives the cookie name length plus the value
-    /// length, and the same sum for the longest value allowed. Otherwise as
-    /// for [`SessionCodec::seal_session`].
+    /// length, and the same sum for the longest value allowed. Also
+    /// [`ErrorKind::TooLarge`] if the cookies' `Set-Cookie` lines exceed
+    /// the policy's [`set_cookie_budget`](CookiePolicy::set_cookie_budget)
+    /// (3072 bytes by default, for nginx's default buffer); then
+    /// [`Error::size_and_limit`] gives the lines' length and the budget.
+    /// Removals that do not fit after the new cookies are left out (a later
+    /// response removes them). Otherwise as for
+    /// [`SessionCodec::seal_session`].
     pub fn seal<T: Serialize + ?Sized>(
         &self,
         meta: &SessionMeta,
@@ -368,7 +375,7 @@ impl Sessions {
             }
         };
         let attributes = self.inner.policy.attributes();
-        let mut out: Vec<SetCookie> = match layout {
+        let out: Vec<SetCookie> = match layout {
             Layout::Single => vec![SetCookie::new(
                 name.to_owned(),
                 value,
@@ -389,8 +396,11 @@ impl Sessions {
                 })
                 .collect(),
         };
-        out.extend(self.remove(&carried.without(used_names(layout))));
-        Ok(out)
+        response_budget::fit(
+            self.inner.policy.set_cookie_budget(),
+            out,
+            self.removals(&carried.without(used_names(layout))),
+        )
     }
 
     /// Removal cookies for every name in `carried` (`NAME` and each
@@ -401,25 +411,35 @@ impl Sessions {
     /// Removing the browser's cookie does not revoke a copy an attacker
     /// may hold: for logout, also revoke the session id (see
     /// [`Revocation`](crate::Revocation)).
+    ///
+    /// Like every set of cookies the crate writes, the removals stay within
+    /// the policy's
+    /// [`set_cookie_budget`](crate::CookiePolicy::set_cookie_budget): a
+    /// request that carried more of our names than fit (dozens of chunk
+    /// names) gets the first that fit, and the rest are removed by later
+    /// responses.
     #[must_use]
     pub fn remove(&self, carried: &CarriedCookies) -> Vec<SetCookie> {
         if carried.is_empty() {
             // The common case (nothing stale): no walk over the chunk bits.
             return Vec::new();
         }
+        let budget = self.inner.policy.set_cookie_budget();
+        response_budget::fit(budget, Vec::new(), self.removals(carried)).unwrap_or_default()
+    }
+
+    /// Removal cookies for every name in `carried`, the single name first.
+    fn removals<'a>(&'a self, carried: &'a CarriedCookies) -> impl Iterator<Item = SetCookie> + 'a {
         let name = self.inner.policy.name();
         let attributes = self.inner.policy.attributes();
         let single = carried
             .single()
             .then(|| SetCookie::removal(name.to_owned(), attributes.clone()));
-        single
-            .into_iter()
-            .chain(
-                carried
-                    .chunks()
-                    .map(|k| SetCookie::removal(chunks::chunk_name(name, k), attributes.clone())),
-            )
-            .collect()
+        single.into_iter().chain(
+            carried
+                .chunks()
+                .map(|k| SetCookie::removal(chunks::chunk_name(name, k), attributes.clone())),
+        )
     }
 }
 

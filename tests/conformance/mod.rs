@@ -44,6 +44,16 @@ pub const NAME: &str = "__Host-session";
 pub const ABSOLUTE_SECS: i64 = 43_200;
 pub const IDLE_SECS: i64 = 1_800;
 pub const CHUNKS: usize = 4;
+/// The budgets of README's "Behind a reverse proxy" for nginx with
+/// `proxy_buffer_size 16k` and `large_client_header_buffers 4 32k`: the
+/// suite runs the demo with them, so sessions of several chunks are seen.
+pub const RAISED_COOKIE_BUDGET: usize = 16 * 1024;
+pub const RAISED_SET_COOKIE_BUDGET: usize = 15 * 1024;
+/// nginx's defaults: one page (4 KiB) for an upstream's whole response
+/// header (`proxy_buffer_size`), 8 KiB for one request header line
+/// (`large_client_header_buffers 4 8k`).
+pub const NGINX_RESPONSE_HEADER: usize = 4096;
+pub const NGINX_REQUEST_LINE: usize = 8192;
 
 /// A running demo server; it stops when dropped.
 pub struct Server {
@@ -105,6 +115,9 @@ macro_rules! conformance_suite {
         $(#[$attr])* async fn chunked_session_round_trips_and_shrinks() {
             conformance::chunks::<$harness>().await;
         }
+        $(#[$attr])* async fn default_budgets_fit_default_proxies() {
+            conformance::default_budgets_fit_default_proxies::<$harness>().await;
+        }
         $(#[$attr])* async fn every_cookie_header_is_read() {
             conformance::several_cookie_headers::<$harness>().await;
         }
@@ -138,21 +151,38 @@ pub fn clock() -> ManualClock {
 }
 
 /// The demo's configuration (DEMO.md defaults: 12 h absolute, 30 min idle,
-/// 4 chunks, browser-session cookies) with `keyring` and `clock`.
+/// 4 chunks, browser-session cookies) with `keyring` and `clock`, and the
+/// raised budgets ([`RAISED_COOKIE_BUDGET`], [`RAISED_SET_COOKIE_BUDGET`]).
 pub fn cookies(keyring: &Keyring, clock: &ManualClock) -> Sessions {
+    demo_cookies(
+        keyring,
+        clock,
+        CookiePolicy::builder()
+            .cookie_header_budget(RAISED_COOKIE_BUDGET)
+            .set_cookie_budget(RAISED_SET_COOKIE_BUDGET),
+    )
+}
+
+/// The demo's configuration with every DEMO.md default, the crate's
+/// default budgets included.
+pub fn default_cookies(keyring: &Keyring, clock: &ManualClock) -> Sessions {
+    demo_cookies(keyring, clock, CookiePolicy::builder())
+}
+
+fn demo_cookies(
+    keyring: &Keyring,
+    clock: &ManualClock,
+    policy: sealed_session::CookiePolicyBuilder,
+) -> Sessions {
     let mut lifetime = Lifetime::default();
     lifetime.absolute = Duration::seconds(ABSOLUTE_SECS);
     lifetime.idle = Duration::seconds(IDLE_SECS);
-    let codec = Sessions::builder(keyring.clone())
+    Sessions::builder(keyring.clone())
         .lifetime(lifetime)
-        .clock(Arc::new(clock.clone()));
-    // As the demo's `main` does: a header budget of CHUNKS full cookies.
-    let policy = CookiePolicy::builder()
-        .chunked(CHUNKS)
-        .cookie_header_budget(CHUNKS * (sealed_session::MAX_NAME_VALUE_LEN + 2))
+        .clock(Arc::new(clock.clone()))
+        .cookie(policy.chunked(CHUNKS).build().unwrap())
         .build()
-        .unwrap();
-    codec.cookie(policy).build().unwrap()
+        .unwrap()
 }
 
 /// A server with a fresh keyring and the shared `clock`.
@@ -174,6 +204,9 @@ pub struct Reply {
     pub location: Option<String>,
     pub content_type: Option<String>,
     pub body: String,
+    /// The response header as HTTP/1.1 carries it: the status line, each
+    /// `name: value` line, the empty line.
+    pub header_bytes: usize,
 }
 
 impl Reply {
@@ -185,6 +218,13 @@ impl Reply {
         let location = h.get(LOCATION).map(text);
         let content_type = h.get(reqwest::header::CONTENT_TYPE).map(text);
         let status = response.status().as_u16();
+        let reason = response.status().canonical_reason().unwrap_or("");
+        let status_line = format!("HTTP/1.1 {} {reason}\r\n", status).len();
+        let header_bytes = status_line
+            + h.iter()
+                .map(|(name, value)| name.as_str().len() + 2 + value.len() + 2)
+                .sum::<usize>()
+            + 2;
         let body = response.text().await.unwrap();
         let reply = Self {
             status,
@@ -193,6 +233,7 @@ impl Reply {
             location,
             content_type,
             body,
+            header_bytes,
         };
         reply.check_invariants();
         reply
@@ -964,6 +1005,55 @@ pub async fn chunks<H: Harness>() {
     let reply = b.get(&server, READER).await;
     assert!(reply.removes(&c0) && reply.removes(&c1), "{reply:?}");
     assert!(b.cookie_names(&server).is_empty());
+}
+
+/// With the crate's default budgets, a session grown step by step never
+/// gives a response header that outgrows nginx's default 4 KiB buffer for
+/// it (nginx would answer 502) nor a `Cookie` header line over nginx's
+/// default 8 KiB (400, and the browser locked out until its cookies are
+/// cleared): past what fits, the demo answers 413 and the session stays as
+/// it was. Before the response budget, a session of 3000 filler bytes
+/// already made a 4.1 KB response header.
+pub async fn default_budgets_fit_default_proxies<H: Harness>() {
+    let clock = clock();
+    let keyring = Keyring::generate(KeyId(1)).unwrap();
+    let server = H::start(default_cookies(&keyring, &clock)).await;
+    let b = Browser::new();
+    let v = b.login(&server, "ada").await;
+    let mut kept = 0;
+    let mut refused = 0;
+    for bytes in (0..=6000).step_by(250) {
+        let form = [("bytes", bytes.to_string()), ("csrf", csrf(&v))];
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let grown = b.post(&server, "/grow", &form).await;
+        let read = b.get(&server, "/api/session").await;
+        for reply in [&grown, &read] {
+            assert!(
+                reply.header_bytes <= NGINX_RESPONSE_HEADER,
+                "{bytes} filler bytes: a {} byte response header",
+                reply.header_bytes
+            );
+        }
+        match grown.status {
+            303 => kept = bytes,
+            413 => refused += 1,
+            status => panic!("{bytes} filler bytes: {status}"),
+        }
+        let line: usize = b
+            .cookies(&server)
+            .iter()
+            .map(|(n, v)| n.len() + 1 + v.len() + 2)
+            .sum::<usize>()
+            + "Cookie: ".len();
+        assert!(line <= NGINX_REQUEST_LINE, "a {line} byte Cookie line");
+        assert_eq!(read.status, 200);
+        let seen = read.json();
+        assert_eq!(id(&seen), id(&v), "the session survives every step");
+        assert_eq!(seen["filler_bytes"], kept);
+    }
+    assert!(kept >= 1500, "room for a session of {kept} filler bytes");
+    assert!(refused > 0, "the budget was reached");
+    assert_eq!(b.cookie_names(&server), [NAME], "one cookie, no chunks");
 }
 
 /// Every `Cookie` header field is read (HTTP/2 sends one per cookie): a

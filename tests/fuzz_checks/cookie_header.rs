@@ -173,6 +173,8 @@ fn config(max_chunks: usize, budget: usize) -> PolicyConfig {
         persistent: false,
         max_chunks,
         budget,
+        // Reading is bounded by the request side alone.
+        set_cookie_budget: 1 << 20,
     }
 }
 

@@ -48,6 +48,8 @@ pub struct PolicyConfig {
     pub max_chunks: usize,
     /// `cookie_header_budget`.
     pub budget: usize,
+    /// `set_cookie_budget`.
+    pub set_cookie_budget: usize,
 }
 
 /// The length of a chunk suffix `.k`.
@@ -64,6 +66,7 @@ impl PolicyConfig {
             .same_site(self.same_site)
             .partitioned(self.partitioned)
             .cookie_header_budget(self.budget)
+            .set_cookie_budget(self.set_cookie_budget)
             .persistence(self.persistence());
         if let Some(d) = &self.domain {
             b = b.shared_with_subdomains_of(d.clone());
@@ -142,6 +145,46 @@ impl PolicyConfig {
         self.single_max().max(chunked)
     }
 
+    /// The bytes of one `Set-Cookie: ...\r\n` line for a cookie of this
+    /// policy whose name and value have these lengths, with this Max-Age
+    /// and with or without an Expires date (always the 29 characters of
+    /// an IMF-fixdate).
+    pub fn line_len(
+        &self,
+        name_len: usize,
+        value_len: usize,
+        max_age: Option<u64>,
+        expires: bool,
+    ) -> usize {
+        let same_site = match self.same_site {
+            SameSite::Strict => "Strict",
+            SameSite::Lax => "Lax",
+            _ => "None",
+        };
+        "Set-Cookie: ".len()
+            + name_len
+            + 1
+            + value_len
+            + "; HttpOnly".len()
+            + "; SameSite=".len()
+            + same_site.len()
+            + if self.partitioned {
+                "; Partitioned".len()
+            } else {
+                0
+            }
+            + if self.insecure { 0 } else { "; Secure".len() }
+            + "; Path=".len()
+            + self.path.len()
+            + self
+                .domain
+                .as_ref()
+                .map_or(0, |d| "; Domain=".len() + d.len())
+            + max_age.map_or(0, |age| "; Max-Age=".len() + age.to_string().len())
+            + if expires { "; Expires=".len() + 29 } else { 0 }
+            + "\r\n".len()
+    }
+
     /// The rules restated independently of the crate (the table on
     /// `CookiePolicyBuilder` and the setters' docs).
     pub fn valid(&self) -> bool {
@@ -173,8 +216,20 @@ impl PolicyConfig {
         // The single cookie, or with chunking some chunk count, must hold the
         // shortest sealed value.
         let room = chunks_ok && self.max_value_len() >= MIN_SEALED_CHARS;
+        // The shortest sealed value as one persistent cookie (the longest
+        // Max-Age, an Expires date) fits the Set-Cookie budget.
+        let line = self.line_len(n.len(), MIN_SEALED_CHARS, Some(MAX_AGE_LIMIT), true);
+        let response_room = line <= self.set_cookie_budget;
         [
-            token, name_fits, !lookalike, path_ok, domain_ok, host_rules, chunks_ok, room,
+            token,
+            name_fits,
+            !lookalike,
+            path_ok,
+            domain_ok,
+            host_rules,
+            chunks_ok,
+            room,
+            response_room,
         ]
         .into_iter()
         .all(|ok| ok)

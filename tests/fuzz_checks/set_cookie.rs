@@ -15,7 +15,10 @@
 //!   then reports sizes; otherwise it returns the layout the rules predict
 //!   (one cookie if it fits, else the fewest chunks, each filled in order),
 //!   then a removal for every carried name the layout does not use, and
-//!   nothing else: at most one header per name.
+//!   nothing else: at most one header per name. A layout whose lines
+//!   exceed the Set-Cookie budget is also `TooLarge`, with the lines'
+//!   length and the budget; removals that do not fit after the new
+//!   cookies are left out, in order.
 //! - Every header, from `seal` and from `remove`, matches the RFC 6265bis
 //!   §4.1.1 grammar, parses back with the `cookie` crate to the same name,
 //!   value and attributes, has name + value ≤ 4096 and Max-Age ≤ 34 560 000,
@@ -25,7 +28,8 @@
 //! - The new cookies, sent back, open to the same data exactly when the
 //!   reference time checks say the value is still good, and `carried` is
 //!   the layout's names.
-//! - `remove` yields one removal per carried name and nothing else.
+//! - `remove` yields one removal per carried name, as many as fit the
+//!   Set-Cookie budget, and nothing else.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -242,15 +246,57 @@ pub fn check(case: &Case) -> Reached {
         );
         return Reached::TooLarge;
     };
-    let set = result.unwrap_or_else(|e| panic!("seal refused a value that fits: {e}"));
 
-    // The layout's cookies, then removals of the other carried names.
+    // Max-Age: the time left to the absolute deadline, clamped.
+    let now = clock_reading(case.now);
+    let created = format_seconds(clock_reading(created_at));
+    let absolute = Limits::of(&case.lifetime).absolute;
+    let deadline = i64::try_from(created.saturating_add(absolute))
+        .unwrap_or(i64::MAX)
+        .min(MAX_TIMESTAMP);
+    let left = i128::from(deadline) - i128::from(now.unix_timestamp());
+    let max_age = u64::try_from(left.clamp(0, i128::from(MAX_AGE_LIMIT))).unwrap_or(0);
+    let expected_age = (persistence == Persistence::UntilExpiry).then_some(max_age);
+    let expires = expected_age.is_some_and(|age| policy::expected_expires(now, age).is_some());
+
+    // The layout's cookies, then removals of the other carried names as
+    // long as their lines fit the Set-Cookie budget after the new ones.
     let used: Vec<String> = if count == 1 {
         vec![config.name.clone()]
     } else {
         (0..count).map(|k| format!("{}.{k}", config.name)).collect()
     };
-    let removed: Vec<&String> = carried_names.iter().filter(|n| !used.contains(n)).collect();
+    let lens: Vec<usize> = (0..count)
+        .map(|k| {
+            if k + 1 < count {
+                config.chunk_max(k)
+            } else {
+                value_len - (0..k).map(|j| config.chunk_max(j)).sum::<usize>()
+            }
+        })
+        .collect();
+    let written: usize = used
+        .iter()
+        .zip(&lens)
+        .map(|(name, &len)| config.line_len(name.len(), len, expected_age, expires))
+        .sum();
+    if written > config.set_cookie_budget {
+        let err = result.err().unwrap_or_else(|| {
+            panic!("sealed {written} bytes of Set-Cookie lines past the response budget")
+        });
+        assert_eq!(err.kind(), ErrorKind::TooLarge, "{err}");
+        assert_eq!(
+            err.size_and_limit(),
+            Some((written, config.set_cookie_budget))
+        );
+        return Reached::TooLarge;
+    }
+    let set = result.unwrap_or_else(|e| panic!("seal refused a value that fits: {e}"));
+    let removed: Vec<&String> = within_budget(
+        config,
+        written,
+        carried_names.iter().filter(|n| !used.contains(n)),
+    );
     let names: Vec<&str> = set.iter().map(|c| c.name()).collect();
     let want: Vec<&str> = used
         .iter()
@@ -264,18 +310,15 @@ pub fn check(case: &Case) -> Reached {
         "one header per name"
     );
 
-    // Max-Age: the time left to the absolute deadline, clamped.
-    let now = clock_reading(case.now);
-    let created = format_seconds(clock_reading(created_at));
-    let absolute = Limits::of(&case.lifetime).absolute;
-    let deadline = i64::try_from(created.saturating_add(absolute))
-        .unwrap_or(i64::MAX)
-        .min(MAX_TIMESTAMP);
-    let left = i128::from(deadline) - i128::from(now.unix_timestamp());
-    let max_age = u64::try_from(left.clamp(0, i128::from(MAX_AGE_LIMIT))).unwrap_or(0);
-    let expected_age = (persistence == Persistence::UntilExpiry).then_some(max_age);
-
     let (fresh, removals) = set.split_at(count);
+    let lines: usize = set
+        .iter()
+        .map(|c| "Set-Cookie: \r\n".len() + c.header_value().len())
+        .sum();
+    assert!(
+        lines <= config.set_cookie_budget,
+        "past the Set-Cookie budget"
+    );
     let mut header_bytes = 0;
     for (k, c) in fresh.iter().enumerate() {
         assert!(!c.is_removal());
@@ -326,9 +369,14 @@ pub fn check(case: &Case) -> Reached {
         (want, _) => panic!("read back {:?}, the time checks say {want:?}", read.refusal),
     }
 
-    // remove: one removal per carried name, nothing else.
+    // remove: one removal per carried name while they fit the Set-Cookie
+    // budget, nothing else.
     let removals = cookies.remove(&carried_in);
-    assert_eq!(removals_names(&removals), carried_names);
+    let fitting: Vec<String> = within_budget(config, 0, carried_names.iter())
+        .into_iter()
+        .cloned()
+        .collect();
+    assert_eq!(removals_names(&removals), fitting);
     for r in &removals {
         assert!(r.is_removal());
         policy::check_header(r, &cookies);
@@ -338,6 +386,26 @@ pub fn check(case: &Case) -> Reached {
     } else {
         Reached::Chunked
     }
+}
+
+/// The first of `names` whose removal lines fit the Set-Cookie budget
+/// after `used` bytes.
+fn within_budget<'a>(
+    config: &PolicyConfig,
+    mut used: usize,
+    names: impl Iterator<Item = &'a String>,
+) -> Vec<&'a String> {
+    let mut out = Vec::new();
+    for name in names {
+        // An empty value, Max-Age=0 and the epoch as Expires.
+        let line = config.line_len(name.len(), 0, Some(0), true);
+        if used + line > config.set_cookie_budget {
+            break;
+        }
+        used += line;
+        out.push(name);
+    }
+    out
 }
 
 fn removals_names(set: &[sealed_session::SetCookie]) -> Vec<String> {
