@@ -8,7 +8,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::error::Result;
-use crate::freshness::clock::{Clock, unix_seconds};
+use crate::freshness::clock::Clock;
 use crate::freshness::lifetime::{Lifetime, secs};
 use crate::freshness::replay::ReplayGuard;
 use crate::freshness::revocation::Revocation;
@@ -131,7 +131,7 @@ impl SessionCodec {
     /// # Errors
     /// [`ErrorKind::Rng`](crate::ErrorKind::Rng) if the operating system's generator fails.
     pub fn new_session(&self, subject: Option<&str>) -> Result<SessionMeta> {
-        let now = unix_seconds(self.clock.now());
+        let now = self.clock.unix_now();
         self.fresh(now, SealKind::Session, subject.map(str::to_owned))
     }
 
@@ -158,7 +158,7 @@ impl SessionCodec {
         let subject = subject
             .map(str::to_owned)
             .or_else(|| meta.claims.subject.clone());
-        let now = unix_seconds(self.clock.now());
+        let now = self.clock.unix_now();
         self.fresh(now, meta.kind(), subject)
     }
 

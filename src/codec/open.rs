@@ -149,11 +149,8 @@ impl SessionCodec {
         // A key that stopped sealing opens nothing once every session it
         // sealed is past its idle deadline, whatever a value claims inside:
         // a leaked old key is useless from then on. No AEAD call.
-        let now_time = self.clock.now();
-        if slot
-            .open_until
-            .is_some_and(|until| unix_seconds(now_time) >= until)
-        {
+        let now = self.clock.unix_now();
+        if slot.open_until.is_some_and(|until| now >= until) {
             return Err(Error::new(ErrorKind::Unauthenticated));
         }
         let plaintext = untrusted.open(&slot.cipher, &slot.aad)?;
@@ -162,7 +159,6 @@ impl SessionCodec {
             return Err(Error::new(ErrorKind::WrongKind));
         }
         let data_start = plaintext.as_slice().len() - data.len();
-        let now = unix_seconds(now_time);
         let verdict = self.lifetime.check(&claims, now)?;
         let meta = SessionMeta {
             claims,
@@ -171,7 +167,7 @@ impl SessionCodec {
         };
         let id = meta.id();
         if let Some(hook) = &self.revocation
-            && hook.is_revoked(&meta, now_time)
+            && hook.is_revoked(&meta, from_unix_seconds(now))
         {
             return Err(Error::new(ErrorKind::Revoked).for_session(id));
         }

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::codec::SessionCodec;
 use crate::error::{Error, ErrorKind, Result};
-use crate::freshness::clock::{from_unix_seconds, unix_seconds};
+use crate::freshness::clock::from_unix_seconds;
 use crate::seal::aead::NONCE_LEN;
 use crate::seal::envelope::{self, Sealing};
 use crate::seal::payload::{self, Claims, Data, RawPayload, Value};
@@ -22,7 +22,7 @@ impl SessionCodec {
     pub fn seal<T: Serialize + ?Sized>(&self, data: &T) -> Result<String> {
         // What `new_session(None)` then `seal_session` do, with one clock read
         // and one draw from the generator for both the id and the nonce.
-        let now = unix_seconds(self.clock.now());
+        let now = self.clock.unix_now();
         let mut random = [0u8; SESSION_ID_LEN + NONCE_LEN];
         crate::seal::random::fill(&mut random)?;
         let sid = core::array::from_fn(|i| random[i]);
@@ -50,7 +50,7 @@ impl SessionCodec {
     }
 
     pub(crate) fn seal_session_data(&self, meta: &SessionMeta, data: &impl Data) -> Result<String> {
-        let now = unix_seconds(self.clock.now());
+        let now = self.clock.unix_now();
         let mut claims = meta.claims.clone();
         claims.sealed = now.max(claims.created);
         claims.expires = self.lifetime.deadline(&claims);
@@ -89,7 +89,7 @@ impl SessionCodec {
                 "single-use seals need a replay guard or a freshness store: add one with SessionCodecBuilder::replay_guard or SessionsBuilder::store",
             ));
         }
-        let now = unix_seconds(self.clock.now());
+        let now = self.clock.unix_now();
         let meta = self.fresh(now, SealKind::SingleUse, None)?;
         self.seal_claims(&meta.claims, &Value(data))
     }

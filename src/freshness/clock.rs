@@ -12,6 +12,21 @@ use time::OffsetDateTime;
 pub trait Clock: Send + Sync + fmt::Debug {
     /// The current time.
     fn now(&self) -> OffsetDateTime;
+
+    /// The current time in whole Unix seconds, as the wire format carries
+    /// it (instants before 1970 read as 0). Every seal and open reads the
+    /// clock through this; the default goes through [`Clock::now`].
+    /// Override it only to skip the calendar conversion, and keep it equal
+    /// to `now()`'s seconds.
+    ///
+    /// ```
+    /// use sealed_session::{Clock, ManualClock};
+    /// let clock = ManualClock::at_unix(1_700_000_000);
+    /// assert_eq!(clock.unix_now(), 1_700_000_000);
+    /// ```
+    fn unix_now(&self) -> u64 {
+        unix_seconds(self.now())
+    }
 }
 
 /// The system's wall clock (UTC).
@@ -21,6 +36,12 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()
+    }
+
+    fn unix_now(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
     }
 }
 
@@ -58,6 +79,12 @@ impl Clock for ManualClock {
     fn now(&self) -> OffsetDateTime {
         let secs = self.0.load(Ordering::SeqCst);
         OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    fn unix_now(&self) -> u64 {
+        // Through `now`, so a time `time` cannot hold reads as the epoch
+        // here too.
+        unix_seconds(self.now())
     }
 }
 

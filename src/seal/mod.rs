@@ -3,6 +3,7 @@
 //! and the nonce source.
 
 pub(crate) mod aead;
+pub(crate) mod claims_wire;
 pub(crate) mod envelope;
 pub(crate) mod payload;
 pub(crate) mod random;

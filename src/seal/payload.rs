@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::seal::claims_wire;
 use crate::session::meta::{SESSION_ID_LEN, SealKind};
 
 const KIND_SESSION: u8 = 0;
@@ -123,25 +124,21 @@ fn data_does_not_serialize() -> Error {
 
 /// The length of the plaintext: the claims then the data.
 pub(crate) fn encoded_len(claims: &Claims, data: &impl Data) -> Result<usize> {
-    let claims_len = serialized_size(claims)
-        .map_err(|_| Error::with(ErrorKind::Serialize, "session claims do not serialize"))?;
-    Ok(claims_len + data.encoded_len()?)
+    Ok(claims_wire::encoded_len(claims) + data.encoded_len()?)
 }
 
 /// Writes the postcard encoding of `claims` then `data` into `out`, which
 /// is exactly [`encoded_len`] long.
 pub(crate) fn encode_into(claims: &Claims, data: &impl Data, out: &mut [u8]) -> Result<()> {
-    let claims_len = postcard::to_slice(claims, out)
-        .map_err(|_| Error::with(ErrorKind::Serialize, "session claims do not serialize"))?
-        .len();
+    let claims_len = claims_wire::encode(claims, out);
     data.encode_into(&mut out[claims_len..])
 }
 
 /// Decodes the claims; returns them and the bytes of the app's data.
 /// Called only on authenticated plaintext.
 pub(crate) fn decode_claims(plaintext: &[u8]) -> Result<(Claims, &[u8])> {
-    let (claims, rest) = postcard::take_from_bytes::<Claims>(plaintext)
-        .map_err(|_| Error::with(ErrorKind::InvalidClaims, "crate-owned fields do not decode"))?;
+    let (claims, rest) = claims_wire::decode(plaintext)
+        .ok_or_else(|| Error::with(ErrorKind::InvalidClaims, "crate-owned fields do not decode"))?;
     if claims.kind > KIND_SINGLE_USE {
         return Err(Error::with(ErrorKind::InvalidClaims, "unknown seal kind"));
     }
