@@ -128,10 +128,10 @@ class Demo:
     """One running demo instance on a free loopback port, ready once
     GET /api/session answers with a session id."""
 
-    def __init__(self, argv, env, log_path, label="demo", timeout=60):
+    def __init__(self, argv, env, log_path, label="demo", timeout=60, port=None):
         self.argv = argv
         self.label = label
-        self.port = free_port()
+        self.port = port or free_port()  # a given port: a restart behind a proxy
         self.base = "http://%s:%d" % (HOST, self.port)
         full_env = dict(os.environ)
         full_env.update(env)
