@@ -13,6 +13,7 @@ import base64
 import hashlib
 import http.client
 import http.server
+import itertools
 import os
 import socket
 import ssl
@@ -22,6 +23,7 @@ import urllib.parse
 
 from e2e import HOST, Fatal, Proc, free_port, port_open, wait_until
 
+SEQUENCE = itertools.count()  # orders the records of several recorders
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
               "trailer", "upgrade", "proxy-authenticate", "proxy-authorization"}
 
@@ -31,6 +33,7 @@ class Record:
     name, repeated headers joined with newlines (as DevTools reports them)."""
 
     def __init__(self, method, target, sent, status, received):
+        self.seq = next(SEQUENCE)
         self.method = method
         self.target = target
         self.sent = sent

@@ -18,6 +18,7 @@ Standard library only. See tests/browser/README.md.
 """
 
 import argparse
+import base64
 import http.server
 import threading
 import json
@@ -474,20 +475,22 @@ class RecorderNetwork:
     received; behind nginx (https) it is what nginx forwarded, and what nginx
     answered itself (a 400 or 502) comes from the page (Browser.post)."""
 
-    def __init__(self, recorder):
-        self.recorder = recorder
+    def __init__(self, recorders):
+        self.recorders = recorders  # one per demo instance behind the front
         self.blocked_ours = []  # Firefox tells no reasons; the store is compared instead
 
     def drain(self):
-        self.recorder.clear()
+        for rec in self.recorders:
+            rec.clear()
 
     def pull(self):
         pass
 
     def find(self, method, path):
-        rec = self.recorder.find(method, path)
-        if rec is None:
+        found = [x for x in (rec.find(method, path) for rec in self.recorders) if x is not None]
+        if not found:
             return None
+        rec = max(found, key=lambda x: x.seq)
         return Exchange(rec.target, rec.method, rec.sent,
                         {"statusCode": rec.status, "headers": rec.received})
 
@@ -622,6 +625,7 @@ class Front:
         if ctx.kind == "firefox":
             self.recorders = [Recorder(p) for p in ports]
             ports = [r.port for r in self.recorders]
+        self.upstream_ports = ports  # what nginx's X-Upstream names, in the order of demos
         try:
             if transport == "https":
                 self.nginx = Nginx(ctx.args.nginx, ctx.tmp, "%s-%s-%d" % (ctx.kind, label, free_port()),
@@ -677,7 +681,7 @@ class Browser:
         self.wd = ctx.wd
         self.cookies = ctx.cookies
         self.front = front
-        self.net = RecorderNetwork(front.recorders[0]) if front.recorders else ctx.net
+        self.net = RecorderNetwork(front.recorders) if front.recorders else ctx.net
         self.base = front.base
         self.host = front.host
         self.port = front.port
@@ -1384,6 +1388,8 @@ def main():
                     default=[],
                     help="POST /grow sizes behind nginx's defaults, e.g. 1000,2000,3000 "
                          "(default: none)")
+    ap.add_argument("--fleet-reads", type=int, default=6,
+                    help="GET /api/session through nginx per fleet state")
     ap.add_argument("--startup-timeout", type=float, default=60)
     ap.add_argument("--build-timeout", type=int, default=1800)
     ap.add_argument("--keep", action="store_true", help="keep the logs folder")
@@ -1464,8 +1470,99 @@ def main():
     return 1 if report.failed else 0
 
 
+def sealed_key_id(value):
+    """The key id of a sealed value: bytes 1 to 4 of the envelope, u32be
+    (docs/FORMAT.md)."""
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except ValueError:
+        return None
+    return int.from_bytes(raw[1:5], "big") if len(raw) > 5 else None
+
+
+def fleet_reads(ctx, b, front, what, want, count):
+    """count GET /api/session through nginx: every answer is the same
+    session (id, user, filler), and both instances answered."""
+    r = ctx.report
+    names_by_port = {"%s:%d" % (HOST, p): n for p, n in zip(front.upstream_ports, "AB")}
+    seen, bad = [], []
+    for _ in range(count):
+        got = b.wd.execute(
+            "return fetch('/api/session', {cache: 'no-store', credentials: 'same-origin'})"
+            ".then(async r => ({status: r.status, upstream: r.headers.get('x-upstream'),"
+            " text: await r.text()}));")
+        who = names_by_port.get(got.get("upstream"), got.get("upstream"))
+        seen.append(who)
+        try:
+            s = json.loads(got["text"]) if got["status"] == 200 else {}
+        except ValueError:
+            s = {}
+        now = tuple(s.get(k) for k in ("session_id", "user", "filler_bytes"))
+        if got["status"] != 200 or now != want:
+            bad.append("%s answered %s %s" % (who, got["status"], now))
+    r.check("%s: %d reads keep the session %s" % (what, count, short(want[0], 6)), not bad,
+            "; ".join(bad[:3]) or "answered by %s" % "".join(seen))
+    r.check("%s: both instances answered" % what, set(seen) == {"A", "B"}, "answered by %s" % "".join(seen))
+
+
 def run_fleet(ctx, demos):
-    pass
+    """Two demo instances round-robin behind one nginx (TLS, default
+    buffers); the browser's session survives the three stages of a key
+    rotation (docs/CLI.md, keyring rotate: add, promote, retire), each
+    deployed to A and then to B."""
+    r = ctx.report
+    r.group("%s, fleet of 2 behind nginx (https://%s)" % (ctx.kind, TLS_NAME))
+    r.section("staged key rotation across A and B")
+    k1, k2 = b64key(), b64key()
+    stages = [
+        ("0 (1:K1)", "1:%s" % k1, 1),
+        ("1, add (1:K1,2:K2)", "1:%s,2:%s" % (k1, k2), 1),
+        None,  # promote: stamped with the time it is deployed
+        ("3, retire (2:K2)", "2:%s" % k2, 2),
+    ]
+    inst = {n: start_demo(ctx, "fleet-%s-stage0" % n, {}, keys=stages[0][1]) for n in "AB"}
+    front = Front(ctx, "fleet", [inst["A"], inst["B"]], "https")
+    reads = ctx.args.fleet_reads
+    try:
+        b = Browser(ctx, front)
+        b.fresh()
+        expect_303(r, "POST /login (fleet)", b.action("/login", user="ada"))
+        expect_303(r, "POST /grow bytes=300 (fleet)", b.action("/grow", bytes="300"))
+        s = b.api()
+        want = (s["session_id"], "ada", 300)
+        old_value = b.store().get(COOKIE, {}).get("value", "")
+        r.check("stage 0: signed in as ada with 300 filler bytes, sealed under key 1",
+                s["user"] == "ada" and s["filler_bytes"] == 300 and sealed_key_id(old_value) == 1,
+                "user=%s filler=%s key id %s" % (s["user"], s["filler_bytes"], sealed_key_id(old_value)))
+        fleet_reads(ctx, b, front, "stage 0 on A and B", want, reads)
+        for n in (1, 2, 3):
+            if n == 2:
+                stages[2] = ("2, promote (2:K2,1:K1@%d)" % int(time.time()),
+                             "2:%s,1:%s@%d" % (k2, k1, int(time.time())), 2)
+            label, keys, sealing = stages[n]
+            for name in "AB":
+                old = inst[name]
+                old.stop()
+                inst[name] = start_demo(ctx, "fleet-%s-stage%d" % (name, n), {}, keys=keys, port=old.port)
+                state = ("stage %s on A, stage %s on B" % (n, n - 1) if name == "A"
+                         else "stage %s on A and B" % n)
+                fleet_reads(ctx, b, front, state, want, reads)
+            value = b.store().get(COOKIE, {}).get("value", "")
+            r.check("stage %s deployed: the cookie is sealed under key %d" % (label, sealing),
+                    sealed_key_id(value) == sealing, "key id %s" % sealed_key_id(value))
+        # Retirement is real: the value sealed under key 1 at stage 0 no
+        # longer opens anywhere.
+        b.cookies.set_cookie(b, COOKIE, old_value)
+        s = b.api()
+        r.check("after retirement the stage-0 cookie (key 1) is refused",
+                s["session_id"] != want[0] and s["signed_in"] is False,
+                "id %s signed_in=%s" % (s["session_id"], s["signed_in"]))
+    finally:
+        front.stop()
+        for d in inst.values():
+            d.stop()
+
+
 
 
 if __name__ == "__main__":
