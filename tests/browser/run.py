@@ -1,17 +1,25 @@
 #!/usr/bin/env python3
-"""End-to-end test of sealed-session's cookies in headless Chromium.
+"""End-to-end test of sealed-session's cookies in headless Chromium and Firefox.
 
-Builds and starts the axum demo (docs/DEMO.md) on 127.0.0.1, drives Debian's
-Chromium through chromedriver (WebDriver), and reads the browser's own cookie
-store through the DevTools protocol (chromedriver's goog/cdp/execute), so
-HttpOnly cookies are seen as the browser keeps them. What each request carried
-and each response set is read from chromedriver's performance log (DevTools
-Network events).
+Builds and starts the axum demo (docs/DEMO.md) on 127.0.0.1 and runs one
+scenario in each browser over each transport: http://127.0.0.1 (the demo
+itself), and https://app.sealed.test behind an nginx of the run's own that
+terminates TLS with a self-signed certificate; then a fleet of two demo
+instances behind nginx through a staged key rotation.
+
+Chromium is driven through chromedriver: its cookie store through the
+DevTools protocol (goog/cdp/execute), what each request carried and each
+response set from chromedriver's performance log. Firefox (firefox-esr) is
+driven through geckodriver: its cookie store through classic WebDriver
+cookies, the traffic from a recording reverse proxy in front of the demo
+(tests/browser/proxies.py).
 
 Every check prints `ok` or `FAIL`, its name and what the browser did; the run
-ends with the line `N passed, M failed` and exits non-zero on any failure.
+ends with a line per browser and transport and `N passed, M failed`, and
+exits non-zero on any failure.
 
     python3 tests/browser/run.py                         # the real demo
+    python3 tests/browser/run.py --browsers firefox --transports https --no-fleet
     python3 tests/browser/run.py --demo-cmd 'python3 stub.py'
 
 Standard library only. See tests/browser/README.md.
