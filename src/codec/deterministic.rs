@@ -46,7 +46,7 @@ impl SessionCodec {
     ) -> Result<String> {
         let slot = &self.slots[0];
         let mut sealing = Sealing::new(slot.id, nonce, plaintext.len());
-        sealing.plaintext_mut().copy_from_slice(plaintext);
+        sealing.append(plaintext)?;
         sealing.seal(&slot.cipher, &slot.aad)
     }
 

@@ -130,7 +130,7 @@ impl SessionCodec {
             ));
         }
         let mut sealing = Sealing::new(slot.id, nonce, plaintext_len);
-        payload::encode_into(claims, data, sealing.plaintext_mut())?;
+        payload::write(claims, data, &mut sealing)?;
         sealing.seal(&slot.cipher, &slot.aad)
     }
 }

@@ -26,19 +26,55 @@ const fn varint_len(v: u64) -> usize {
     bits.div_ceil(7)
 }
 
-/// Writes `v` as a varint at the start of `out`; returns the bytes written.
-/// `out` must hold [`varint_len`] bytes.
+/// The 7-bit groups of `v` (below 2^56), one per byte, least significant
+/// first, high bits clear.
+const fn spread(v: u64) -> u64 {
+    let x = (v & 0x0fff_ffff) | ((v & 0x00ff_ffff_f000_0000) << 4);
+    let x = (x & 0x0000_3fff_0000_3fff) | ((x & 0x0fff_c000_0fff_c000) << 2);
+    (x & 0x007f_007f_007f_007f) | ((x & 0x3f80_3f80_3f80_3f80) << 1)
+}
+
+/// The inverse of [`spread`]: eight 7-bit groups, one per byte, joined.
+const fn compact(x: u64) -> u64 {
+    let x = (x & 0x007f_007f_007f_007f) | ((x & 0x7f00_7f00_7f00_7f00) >> 1);
+    let x = (x & 0x0000_3fff_0000_3fff) | ((x & 0x3fff_0000_3fff_0000) >> 2);
+    (x & 0x0000_0000_0fff_ffff) | ((x & 0x0fff_ffff_0000_0000) >> 4)
+}
+
+/// The room [`encode`] writes the fixed part of the claims in: the id, four
+/// varints of at most 10 bytes, the kind and the subject's tag, plus the 8
+/// bytes a varint's word may spill past its end.
+const FIXED_ROOM: usize = 64;
+
+/// Writes `v` as a varint at `buf[at..]`; returns the bytes written.
 #[inline]
-fn put_varint(out: &mut [u8], mut v: u64) -> usize {
-    let mut n = 0;
-    for slot in out.iter_mut() {
-        n += 1;
-        if v < 0x80 {
-            *slot = v.to_le_bytes()[0];
-            break;
+fn put_varint(buf: &mut [u8; FIXED_ROOM], at: usize, v: u64) -> usize {
+    let n = varint_len(v);
+    if n <= 8 && at + 8 <= FIXED_ROOM {
+        // One word: the groups, and the continuation bit on all but the
+        // last byte; the bytes past `n` are overwritten later or not used.
+        let more = 0x8080_8080_8080_8080 & ((1u64 << (8 * (n - 1))) - 1);
+        buf[at..at + 8].copy_from_slice(&(spread(v) | more).to_le_bytes());
+    } else {
+        let mut rest = v;
+        for i in 0..n {
+            let group = rest.to_le_bytes()[0] & 0x7f;
+            buf[at + i] = if i + 1 < n { group | 0x80 } else { group };
+            rest >>= 7;
         }
-        *slot = v.to_le_bytes()[0] | 0x80;
-        v >>= 7;
+    }
+    n
+}
+
+/// Writes `v` as a varint at the start of `out`, byte by byte (the
+/// subject's length, rarely more than one byte).
+fn put_varint_slow(out: &mut [u8], v: u64) -> usize {
+    let n = varint_len(v);
+    let mut rest = v;
+    for (i, slot) in out.iter_mut().take(n).enumerate() {
+        let group = rest.to_le_bytes()[0] & 0x7f;
+        *slot = if i + 1 < n { group | 0x80 } else { group };
+        rest >>= 7;
     }
     n
 }
@@ -59,26 +95,22 @@ pub(crate) fn encoded_len(c: &Claims) -> usize {
 /// Writes the claims at the start of `out`, which holds at least
 /// [`encoded_len`] bytes; returns the bytes written.
 pub(crate) fn encode(c: &Claims, out: &mut [u8]) -> usize {
-    out[..SESSION_ID_LEN].copy_from_slice(&c.sid);
+    let mut buf = [0u8; FIXED_ROOM];
+    buf[..SESSION_ID_LEN].copy_from_slice(&c.sid);
     let mut at = SESSION_ID_LEN;
     for v in [c.created, c.sealed, c.expires, u64::from(c.generation)] {
-        at += put_varint(&mut out[at..], v);
+        at += put_varint(&mut buf, at, v);
     }
-    out[at] = c.kind;
-    at += 1;
-    match &c.subject {
-        None => {
-            out[at] = 0;
-            at + 1
-        }
-        Some(s) => {
-            out[at] = 1;
-            at += 1;
-            at += put_varint(&mut out[at..], s.len() as u64);
-            out[at..at + s.len()].copy_from_slice(s.as_bytes());
-            at + s.len()
-        }
+    buf[at] = c.kind;
+    buf[at + 1] = u8::from(c.subject.is_some());
+    at += 2;
+    out[..at].copy_from_slice(&buf[..at]);
+    if let Some(s) = &c.subject {
+        at += put_varint_slow(&mut out[at..], s.len() as u64);
+        out[at..at + s.len()].copy_from_slice(s.as_bytes());
+        at += s.len();
     }
+    at
 }
 
 /// A cursor over authenticated plaintext.
@@ -101,6 +133,18 @@ impl<'a> Reader<'a> {
     /// `MAX`-th, is at most `LAST_MAX` (so the value fits the type).
     #[inline]
     fn varint<const MAX: usize, const LAST_MAX: u8>(&mut self) -> Option<u64> {
+        // One word when its end is within the next 8 bytes and short of
+        // `MAX` (so no last-byte check applies).
+        if let Some(word) = self.0.first_chunk::<8>() {
+            let w = u64::from_le_bytes(*word);
+            let ends = !w & 0x8080_8080_8080_8080;
+            let n = (ends.trailing_zeros() / 8 + 1) as usize;
+            if ends != 0 && n < MAX {
+                let mine = u64::MAX >> (64 - 8 * n);
+                self.0 = &self.0[n..];
+                return Some(compact(w & mine & 0x7f7f_7f7f_7f7f_7f7f));
+            }
+        }
         let mut out = 0u64;
         for (i, &b) in self.0.iter().take(MAX).enumerate() {
             out |= u64::from(b & 0x7f) << (7 * i);
@@ -201,6 +245,24 @@ mod tests {
     }
 
     #[test]
+    fn spread_and_compact_are_inverse() {
+        for v in [
+            0,
+            1,
+            0x7f,
+            0x80,
+            0x3fff,
+            0x4000,
+            (1 << 56) - 1,
+            0x0001_2345_6789_abcd,
+        ] {
+            let x = spread(v);
+            assert_eq!(x & 0x8080_8080_8080_8080, 0);
+            assert_eq!(compact(x), v);
+        }
+    }
+
+    #[test]
     fn varint_lengths_at_each_boundary() {
         for (v, len) in [
             (0, 1),
@@ -212,9 +274,15 @@ mod tests {
             (u64::MAX, 10),
         ] {
             assert_eq!(varint_len(v), len, "{v}");
+            let want = postcard::to_slice(&v, &mut [0u8; 10]).unwrap().to_vec();
+            for at in [0, FIXED_ROOM - 10] {
+                let mut buf = [0u8; FIXED_ROOM];
+                assert_eq!(put_varint(&mut buf, at, v), len);
+                assert_eq!(&buf[at..at + len], &want[..]);
+            }
             let mut out = [0u8; 10];
-            assert_eq!(put_varint(&mut out, v), len);
-            assert_eq!(postcard::to_slice(&v, &mut [0u8; 10]).unwrap(), &out[..len]);
+            assert_eq!(put_varint_slow(&mut out, v), len);
+            assert_eq!(&out[..len], &want[..]);
         }
     }
 

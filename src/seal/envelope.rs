@@ -82,36 +82,72 @@ fn header(key_id: KeyId) -> [u8; HEADER_LEN] {
 #[derive(Debug)]
 pub(crate) struct Sealing {
     bytes: SecretBytes,
+    /// Where the plaintext ends: `BODY` plus the length given to `new`.
+    end: usize,
 }
 
 impl Sealing {
+    /// A buffer for a value of `plaintext_len` plaintext bytes, with room
+    /// for all of it and the tag, so it never reallocates (which would
+    /// leave an unwiped copy of the plaintext in freed memory).
     pub(crate) fn new(key_id: KeyId, nonce: &[u8; NONCE_LEN], plaintext_len: usize) -> Self {
         let mut bytes = Vec::with_capacity(OVERHEAD + plaintext_len);
         bytes.extend_from_slice(&header(key_id));
         bytes.extend_from_slice(nonce);
-        bytes.resize(OVERHEAD + plaintext_len, 0);
         Self {
             bytes: SecretBytes(bytes),
+            end: BODY + plaintext_len,
         }
     }
 
-    /// Where the plaintext goes, `plaintext_len` bytes.
-    pub(crate) fn plaintext_mut(&mut self) -> &mut [u8] {
-        let end = self.bytes.0.len() - TAG_LEN;
-        &mut self.bytes.0[BODY..end]
+    /// Appends `bytes` to the plaintext, without first zeroing the room.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Serialize`] past the length given to `new`.
+    pub(crate) fn append(&mut self, bytes: &[u8]) -> Result<()> {
+        if bytes.len() > self.room() {
+            return Err(Error::new(ErrorKind::Serialize));
+        }
+        self.bytes.0.extend_from_slice(bytes);
+        Ok(())
     }
 
-    /// Encrypts the plaintext in place, writes the tag and returns the
+    /// The plaintext bytes still to append.
+    pub(crate) fn room(&self) -> usize {
+        self.end - self.bytes.0.len()
+    }
+
+    /// Appends `n` zero bytes to the plaintext and returns them, for
+    /// encoders that write into a slice.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Serialize`] past the length given to `new`.
+    pub(crate) fn append_zeroed(&mut self, n: usize) -> Result<&mut [u8]> {
+        let start = self.bytes.0.len();
+        if n > self.room() {
+            return Err(Error::new(ErrorKind::Serialize));
+        }
+        self.bytes.0.resize(start + n, 0);
+        Ok(&mut self.bytes.0[start..])
+    }
+
+    /// Encrypts the plaintext in place, appends the tag and returns the
     /// base64url text. What is left in the buffer is the value itself, so
     /// it is freed without wiping.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Serialize`] if less plaintext was appended than `new`
+    /// was told; otherwise as the cipher's seal.
     pub(crate) fn seal(mut self, cipher: &Cipher, aad: &[u8]) -> Result<String> {
         let buf = &mut self.bytes.0;
-        let end = buf.len() - TAG_LEN;
-        let (head, rest) = buf.split_at_mut(BODY);
-        let (body, tag) = rest.split_at_mut(end - BODY);
+        if buf.len() != self.end {
+            return Err(Error::new(ErrorKind::Serialize));
+        }
+        let (head, body) = buf.split_at_mut(BODY);
         let mut nonce = [0u8; NONCE_LEN];
         nonce.copy_from_slice(&head[HEADER_LEN..]);
-        tag.copy_from_slice(&cipher.seal(&nonce, aad, body)?);
+        let tag = cipher.seal(&nonce, aad, body)?;
+        buf.extend_from_slice(&tag);
         let value = base64url().encode(buf.as_slice());
         drop(core::mem::take(buf));
         Ok(value)
@@ -239,7 +275,12 @@ mod tests {
     fn debug_never_shows_the_bytes() {
         let cipher = Cipher::new(&Key::from_bytes(&[7; 32]).unwrap());
         let mut sealing = Sealing::new(KeyId(1), &[9; NONCE_LEN], 4);
-        sealing.plaintext_mut().copy_from_slice(b"\xde\xad\xbe\xef");
+        sealing.append(b"\xde\xad").unwrap();
+        sealing
+            .append_zeroed(2)
+            .unwrap()
+            .copy_from_slice(b"\xbe\xef");
+        assert!(sealing.append(b"!").is_err(), "past the plaintext's length");
         let shown = format!("{sealing:?}");
         assert!(
             shown.contains("redacted") && !shown.contains("222"),

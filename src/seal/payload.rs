@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::seal::claims_wire;
+use crate::seal::envelope::Sealing;
 use crate::session::meta::{SESSION_ID_LEN, SealKind};
 
 const KIND_SESSION: u8 = 0;
@@ -75,6 +76,11 @@ pub(crate) trait Data {
     fn encoded_len(&self) -> Result<usize>;
     /// Writes its encoding into `out`, which is exactly `encoded_len` long.
     fn encode_into(&self, out: &mut [u8]) -> Result<()>;
+    /// The encoding itself, when it is already at hand: appended as it is,
+    /// with no zeroed room to write it into first.
+    fn as_encoded(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 /// A serde value, written as its postcard encoding.
@@ -110,6 +116,10 @@ impl Data for RawPayload<'_> {
         out.copy_from_slice(self.0);
         Ok(())
     }
+
+    fn as_encoded(&self) -> Option<&[u8]> {
+        Some(self.0)
+    }
 }
 
 /// The length of `value`'s postcard encoding, computed by serializing it
@@ -127,11 +137,26 @@ pub(crate) fn encoded_len(claims: &Claims, data: &impl Data) -> Result<usize> {
     Ok(claims_wire::encoded_len(claims) + data.encoded_len()?)
 }
 
-/// Writes the postcard encoding of `claims` then `data` into `out`, which
-/// is exactly [`encoded_len`] long.
-pub(crate) fn encode_into(claims: &Claims, data: &impl Data, out: &mut [u8]) -> Result<()> {
-    let claims_len = claims_wire::encode(claims, out);
-    data.encode_into(&mut out[claims_len..])
+/// Appends the postcard encoding of `claims` then `data` to the plaintext
+/// of `sealing`, which was made for [`encoded_len`] bytes.
+pub(crate) fn write(claims: &Claims, data: &impl Data, sealing: &mut Sealing) -> Result<()> {
+    match data.as_encoded() {
+        // Bytes at hand (the larger payloads): the claims into zeroed
+        // room, the bytes appended without zeroing theirs first.
+        Some(bytes) => {
+            // The room is the claims' length plus the bytes'.
+            let claims_len = sealing.room().saturating_sub(bytes.len());
+            claims_wire::encode(claims, sealing.append_zeroed(claims_len)?);
+            sealing.append(bytes)
+        }
+        // A serde value: one zeroed room for both, the claims first. The
+        // room is the length `encoded_len` measured.
+        None => {
+            let out = sealing.append_zeroed(sealing.room())?;
+            let claims_len = claims_wire::encode(claims, out);
+            data.encode_into(&mut out[claims_len..])
+        }
+    }
 }
 
 /// Decodes the claims; returns them and the bytes of the app's data.
