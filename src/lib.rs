@@ -54,6 +54,9 @@ pub use crate::adapters::http;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub use crate::adapters::tower;
+#[cfg(feature = "tower-sessions")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower-sessions")))]
+pub use crate::adapters::tower_sessions;
 
 // The layers, from the bottom up.
 mod adapters;

@@ -9,3 +9,5 @@ pub mod axum;
 pub mod http;
 #[cfg(feature = "tower")]
 pub mod tower;
+#[cfg(feature = "tower-sessions")]
+pub mod tower_sessions;

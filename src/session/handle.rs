@@ -419,6 +419,54 @@ impl<T> Session<T> {
         self.mutate(|s| s.persistence = Some(persistence));
     }
 
+    /// Uses `persistence` for the cookies this response writes, if it
+    /// writes any (a renewal included), without making it write: the
+    /// default of an adapter whose framework chooses persistence per
+    /// request. Leaves pending cookies unopened.
+    #[cfg(feature = "tower-sessions")]
+    pub(crate) fn prefer_persistence(&self, persistence: Persistence) {
+        self.unopened().persistence = Some(persistence);
+    }
+
+    /// Seals `at` as the session's absolute deadline (starting a session if
+    /// there is none), so the server refuses the value from then on. The
+    /// deadline can move anywhere up to the configured absolute lifetime
+    /// from the session's creation, never past it: then nothing changes and
+    /// the longest deadline allowed is returned as the error. A deadline
+    /// already past ends the session at its next check (its cookie gets
+    /// `Max-Age=0` under [`Persistence::UntilExpiry`]).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Rng`] if a new session id cannot be drawn.
+    #[cfg(feature = "tower-sessions")]
+    pub(crate) fn set_deadline(
+        &self,
+        at: OffsetDateTime,
+    ) -> Result<core::result::Result<(), OffsetDateTime>> {
+        let codec = self.sessions.codec();
+        let mut state = self.lock();
+        if state.meta.is_none() {
+            state.meta = Some(codec.new_session(None)?);
+            state.dirty = true;
+            state.flushed = None;
+        }
+        let Some(meta) = state.meta.as_mut() else {
+            return Ok(Ok(()));
+        };
+        let absolute = crate::freshness::lifetime::secs(codec.lifetime().absolute);
+        let limit = meta.claims.created.saturating_add(absolute);
+        let at = crate::freshness::clock::unix_seconds(at);
+        if at > limit {
+            return Ok(Err(crate::freshness::clock::from_unix_seconds(limit)));
+        }
+        if meta.claims.expires != at {
+            meta.claims.expires = at;
+            state.dirty = true;
+            state.flushed = None;
+        }
+        Ok(Ok(()))
+    }
+
     /// The session's metadata (id, times, subject), once it has one: an
     /// opened session, or a new one after [`Session::regenerate`],
     /// [`Session::csrf_token`] or [`Session::flush`].
