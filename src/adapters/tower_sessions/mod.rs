@@ -21,7 +21,9 @@
 //! - `insert`, `get::<T>`, `remove`, `clear`: on the record, as usual; a
 //!   changed record is sealed after the handler (or when the handler calls
 //!   `session.save()`, which then reports a session too large for the
-//!   cookie budgets as an error, like [`Session::flush`](crate::Session::flush)).
+//!   cookie budgets as an error, like [`Session::flush`](crate::Session::flush);
+//!   a handler that answers it must put the record back as it was, or the
+//!   layer's own save fails too and the response is a 500).
 //! - `cycle_id`: a new sealed session id and creation time, the data kept;
 //!   the response replaces the old cookie. With a freshness store
 //!   ([`SessionsBuilder::store`](crate::SessionsBuilder::store)) the old id
