@@ -41,6 +41,9 @@ pub fn caller(system: &str) -> Caller {
 }
 
 fn axum_caller(app: Router) -> Caller {
+    // As `axum::serve` does (through `into_make_service`): the routes are
+    // turned into services once, not on every request.
+    let app = app.with_state(());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
