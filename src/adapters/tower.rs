@@ -34,6 +34,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower_service::Service;
 
+use crate::session::handle::Session;
 use crate::session::sessions::Sessions;
 
 impl Sessions {
@@ -151,8 +152,82 @@ impl<S, L: fmt::Debug> fmt::Debug for Wrapped<S, L> {
 /// The service [`SessionLayer`] wraps around an inner service.
 pub type SessionService<S, T> = Wrapped<S, SessionLayer<T>>;
 
-/// The future of a [`SessionService`] call.
+/// A boxed response future: what [`SessionService`] returns with a
+/// freshness store, and the tower-sessions layer always.
 pub type ResponseFuture<R, E> = Pin<Box<dyn Future<Output = Result<R, E>> + Send>>;
+
+pin_project_lite::pin_project! {
+    /// The future of a [`SessionService`] call. Without a freshness store
+    /// it is the inner service's future, then the session's cookies
+    /// written into the response: nothing allocated for it. With one, the
+    /// whole call is boxed (the store's round trips dominate it).
+    pub struct SessionFuture<F, T, R, E> {
+        #[pin]
+        step: Step<F, T, R, E>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StepProj]
+    enum Step<F, T, R, E> {
+        Direct {
+            #[pin]
+            inner: F,
+            session: Option<Session<T>>,
+        },
+        Store {
+            call: ResponseFuture<R, E>,
+        },
+    }
+}
+
+impl<F, T, B, E> Future for SessionFuture<F, T, Response<B>, E>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    T: Serialize + DeserializeOwned,
+    B: Default,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().step.project() {
+            StepProj::Direct { inner, session } => {
+                let response = core::task::ready!(inner.poll(cx))?;
+                Poll::Ready(Ok(match session.take() {
+                    Some(session) => written(&session, response),
+                    None => response,
+                }))
+            }
+            StepProj::Store { call } => call.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<F, T, R, E> fmt::Debug for SessionFuture<F, T, R, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionFuture").finish_non_exhaustive()
+    }
+}
+
+/// `response` with the session's cookies, or a bare 500 if they cannot be
+/// written (the response must not go out without the handler's change).
+fn written<T, B>(session: &Session<T>, mut response: Response<B>) -> Response<B>
+where
+    T: Serialize + DeserializeOwned,
+    B: Default,
+{
+    if crate::http::write(session, response.headers_mut()).is_err() {
+        return internal_error();
+    }
+    response
+}
+
+/// A bare `500 Internal Server Error`.
+fn internal_error<B: Default>() -> Response<B> {
+    let mut response = Response::new(B::default());
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response
+}
 
 impl<S, T, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S, T>
 where
@@ -164,34 +239,53 @@ where
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<Self::Response, Self::Error>;
+    type Future = SessionFuture<S::Future, T, Self::Response, Self::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.poll_inner(cx)
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let sessions = self.layer.sessions.clone();
+        #[cfg(feature = "tracing")]
+        self.layer
+            .sessions
+            .hint_plain_http(|name| request.headers().get(name).map(HeaderValue::as_bytes));
         let mut inner = self.take_ready();
-        Box::pin(async move {
-            #[cfg(feature = "tracing")]
-            sessions.hint_plain_http(|name| request.headers().get(name).map(HeaderValue::as_bytes));
-            let fields = request
-                .headers()
-                .get_all(COOKIE)
-                .iter()
-                .map(HeaderValue::as_bytes);
-            let session = sessions.load_for_handler::<T>(fields).await;
-            request.extensions_mut().insert(session.clone());
-            let mut response = inner.call(request).await?;
-            if crate::http::write_async(&session, response.headers_mut())
-                .await
-                .is_err()
-            {
-                response = Response::new(ResBody::default());
-                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-            }
-            Ok(response)
-        })
+        if self.layer.sessions.store().is_some() {
+            let sessions = self.layer.sessions.clone();
+            let call = Box::pin(async move {
+                let fields = request
+                    .headers()
+                    .get_all(COOKIE)
+                    .iter()
+                    .map(HeaderValue::as_bytes);
+                let session = sessions.load_for_handler::<T>(fields).await;
+                request.extensions_mut().insert(session.clone());
+                let mut response = inner.call(request).await?;
+                if crate::http::write_async(&session, response.headers_mut())
+                    .await
+                    .is_err()
+                {
+                    return Ok(internal_error());
+                }
+                Ok(response)
+            });
+            return SessionFuture {
+                step: Step::Store { call },
+            };
+        }
+        let fields = request
+            .headers()
+            .get_all(COOKIE)
+            .iter()
+            .map(HeaderValue::as_bytes);
+        let session = self.layer.sessions.load_lazy::<T>(fields);
+        request.extensions_mut().insert(session.clone());
+        SessionFuture {
+            step: Step::Direct {
+                inner: inner.call(request),
+                session: Some(session),
+            },
+        }
     }
 }

@@ -87,6 +87,17 @@ impl Sessions {
         if self.store().is_some() {
             return self.load_request_async(fields).await;
         }
+        self.load_lazy(fields)
+    }
+
+    /// [`Sessions::load_for_handler`] without a freshness store: the
+    /// request's cookies kept as one string, opened when the handler first
+    /// looks ([`Session::lazy`]).
+    #[cfg(any(feature = "tower", feature = "actix-web"))]
+    pub(crate) fn load_lazy<'a, T>(&self, fields: impl IntoIterator<Item = &'a [u8]>) -> Session<T>
+    where
+        T: Serialize + DeserializeOwned,
+    {
         // One string, the fields joined by `;`: the pairs are the same as
         // field by field (RFC 9113 §8.2.3 joins split fields likewise).
         let mut cookies = String::new();
