@@ -121,13 +121,37 @@ pub(crate) fn pairs<'a>(
         })
 }
 
+/// Up to [`MAX_CANDIDATES_PER_NAME`] values of the single cookie, held in
+/// place: the common request carries one, and reading it allocates
+/// nothing for the list.
+#[derive(Debug, Default)]
+pub(crate) struct Singles<'a> {
+    values: [&'a str; MAX_CANDIDATES_PER_NAME],
+    len: usize,
+}
+
+impl<'a> Singles<'a> {
+    /// Keeps `value` unless the list is full.
+    fn push(&mut self, value: &'a str) {
+        if let Some(slot) = self.values.get_mut(self.len) {
+            *slot = value;
+            self.len += 1;
+        }
+    }
+
+    /// The values kept, in request order.
+    pub(crate) fn as_slice(&self) -> &[&'a str] {
+        &self.values[..self.len]
+    }
+}
+
 /// The values of our cookies found in a request, bounded in number and
 /// length, plus the names seen.
 #[derive(Debug, Default)]
 pub(crate) struct Candidates<'a> {
     pub(crate) carried: CarriedCookies,
     /// Values of `NAME`, each short enough for one cookie.
-    pub(crate) singles: Vec<&'a str>,
+    pub(crate) singles: Singles<'a>,
     /// Values of `NAME.k` for `k` below the chunk cap, each short enough
     /// for chunk `k`. Empty when chunking is off.
     pub(crate) chunks: Vec<Vec<&'a str>>,
@@ -154,8 +178,7 @@ impl<'a> Candidates<'a> {
         for (name, value) in pairs(headers) {
             if name == base {
                 out.carried = out.carried.with_single();
-                if value.len() <= limits.single_max() && out.singles.len() < MAX_CANDIDATES_PER_NAME
-                {
+                if value.len() <= limits.single_max() {
                     out.singles.push(value);
                 }
             } else if let Some(k) = chunks::chunk_index(base, name) {
@@ -262,7 +285,7 @@ mod tests {
         let c = Candidates::collect([header.as_str()], NAME, &limits(4));
         assert!(c.carried.single());
         assert_eq!(c.carried.chunks().collect::<Vec<_>>(), [0, 1, 9, 63]);
-        assert_eq!(c.singles, ["a"]);
+        assert_eq!(c.singles.as_slice(), ["a"]);
         assert_eq!(c.chunks, [vec!["b"], vec!["d"], vec![], vec![]]);
     }
 
@@ -273,7 +296,7 @@ mod tests {
             .collect::<Vec<_>>()
             .join("; ");
         let c = Candidates::collect([header.as_str()], NAME, &limits(2));
-        assert_eq!(c.singles.len(), MAX_CANDIDATES_PER_NAME);
+        assert_eq!(c.singles.as_slice().len(), MAX_CANDIDATES_PER_NAME);
         assert_eq!(c.chunks[0].len(), MAX_CANDIDATES_PER_NAME);
     }
 
@@ -284,7 +307,7 @@ mod tests {
         let header = format!("{NAME}={long}; {NAME}.0={long}");
         let c = Candidates::collect([header.as_str()], NAME, &l);
         assert!(c.carried.single() && c.carried.chunk(0));
-        assert!(c.singles.is_empty() && c.chunks[0].is_empty());
+        assert!(c.singles.as_slice().is_empty() && c.chunks[0].is_empty());
     }
 
     #[test]

@@ -264,7 +264,7 @@ impl Sessions {
                 }
             }
         };
-        for value in &found.singles {
+        for value in found.singles.as_slice() {
             consider(value, Layout::Single);
         }
         found.for_each_joined(self.inner.codec.max_value_len(), |n, joined| {
