@@ -314,6 +314,12 @@ impl<T> Session<T> {
 
     /// Whether the response depends on the session: the request carried a
     /// cookie of ours, or the handler read or changed the session.
+    /// Whether the handler never looked at the session: its cookies are
+    /// still pending, unopened, and the response needs nothing.
+    pub(crate) fn untouched(&self) -> bool {
+        self.unopened().pending.is_some()
+    }
+
     pub(crate) fn depends_on_session(&self) -> bool {
         let state = self.unopened();
         state.pending.is_none() && (state.read || state.dirty || !state.carried.is_empty())

@@ -151,6 +151,10 @@ impl<T: Serialize + DeserializeOwned> Session<T> {
         &self,
         has_cache_control: bool,
     ) -> Result<ResponseHeaders, Error> {
+        if self.untouched() {
+            // The common route that never reads the session: one lock.
+            return Ok(ResponseHeaders::default());
+        }
         let set = self.finish().inspect_err(log_write_failure)?;
         let set_cookies: Vec<String> = set.into_iter().map(SetCookie::into_header_value).collect();
         let sets = !set_cookies.is_empty();
