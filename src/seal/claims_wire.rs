@@ -131,7 +131,7 @@ impl<'a> Reader<'a> {
 
     /// A varint of at most `MAX` bytes whose last byte, if it is the
     /// `MAX`-th, is at most `LAST_MAX` (so the value fits the type).
-    #[inline]
+    #[inline(always)]
     fn varint<const MAX: usize, const LAST_MAX: u8>(&mut self) -> Option<u64> {
         // One word when its end is within the next 8 bytes and short of
         // `MAX` (so no last-byte check applies).
@@ -156,6 +156,7 @@ impl<'a> Reader<'a> {
         None
     }
 
+    #[inline(always)]
     fn u64(&mut self) -> Option<u64> {
         self.varint::<10, 1>()
     }
