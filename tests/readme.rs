@@ -13,6 +13,9 @@
 
 mod conformance;
 
+#[path = "readme/block.rs"]
+mod block;
+
 #[allow(
     dead_code,
     unreachable_pub,
@@ -31,24 +34,11 @@ mod actix_app {
     include!("readme/actix_app.rs");
 }
 
+use block::readme_block;
 use conformance::{Browser, Server};
 use sealed_session::{KeyId, Keyring, Sessions};
 
 const NAME: &str = "__Host-session";
-
-/// The README's rust block under `heading`, without the lines rustdoc
-/// hides (`# ...`).
-fn readme_block(heading: &str) -> String {
-    let readme = include_str!("../README.md");
-    let section = &readme[readme.find(heading).unwrap()..];
-    let start = section.find("```rust,no_run\n").unwrap() + "```rust,no_run\n".len();
-    let end = start + section[start..].find("\n```\n").unwrap();
-    section[start..end]
-        .lines()
-        .filter(|l| !l.starts_with("# ") && *l != "#")
-        .map(|l| format!("{l}\n"))
-        .collect()
-}
 
 #[test]
 fn the_readme_shows_these_apps_to_the_letter() {
