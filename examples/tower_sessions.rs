@@ -142,8 +142,10 @@ async fn logout(mut auth: AuthSession<Backend>) -> Response {
     }
 }
 
-// was: fn app(session_layer: SessionManagerLayer<MemoryStore>) -> Router {
-fn app(sessions: &Sessions) -> Router {
+/// The app, without binding a port (`tests/tower_sessions_apps.rs` serves
+/// it on loopback).
+// was: pub fn app(session_layer: SessionManagerLayer<MemoryStore>) -> Router {
+pub fn app(sessions: &Sessions) -> Router {
     // CHANGED
     let backend = Backend {
         users: vec![User {
