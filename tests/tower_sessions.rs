@@ -232,7 +232,7 @@ async fn axum_login_signs_in_guards_a_route_and_signs_out() {
         ("origin", "https://attacker.example".to_owned()),
     ] {
         let cross = b
-            .post_with_headers(&server, "/login", &form, &[header.clone()])
+            .post_with_headers(&server, "/login", &form, std::slice::from_ref(&header))
             .await;
         assert_eq!(cross.status, 403, "{header:?}: {cross:?}");
         assert!(cross.set_cookies.is_empty(), "{header:?}: nobody signed in");

@@ -107,15 +107,16 @@ pub async fn write_async<T: Serialize + DeserializeOwned>(
 
 /// Puts the headers the core computed into `headers`, all or none.
 fn apply(out: ResponseHeaders, headers: &mut HeaderMap) -> Result<()> {
-    let mut values = Vec::with_capacity(out.set_cookies.len());
-    for value in out.set_cookies {
-        let Ok(value) = HeaderValue::try_from(value) else {
-            log_invalid_header();
-            return Err(Error::new(ErrorKind::InvalidHeader));
-        };
-        values.push(value);
-    }
-    for value in values {
+    // The first value apart from the rest: the common response sets one
+    // cookie and needs no list for it (collecting none allocates nothing).
+    let mut values = out.set_cookies.into_iter().map(HeaderValue::try_from);
+    let first = values.next().transpose();
+    let rest: core::result::Result<Vec<HeaderValue>, _> = values.collect();
+    let (Ok(first), Ok(rest)) = (first, rest) else {
+        log_invalid_header();
+        return Err(Error::new(ErrorKind::InvalidHeader));
+    };
+    for value in first.into_iter().chain(rest) {
         headers.append(SET_COOKIE, value);
     }
     if let Some(policy) = out.cache_control {
