@@ -56,18 +56,13 @@ fn put_varint(buf: &mut [u8; FIXED_ROOM], at: usize, v: u64) -> usize {
         let more = 0x8080_8080_8080_8080 & ((1u64 << (8 * (n - 1))) - 1);
         buf[at..at + 8].copy_from_slice(&(spread(v) | more).to_le_bytes());
     } else {
-        let mut rest = v;
-        for i in 0..n {
-            let group = rest.to_le_bytes()[0] & 0x7f;
-            buf[at + i] = if i + 1 < n { group | 0x80 } else { group };
-            rest >>= 7;
-        }
+        put_varint_slow(&mut buf[at..], v);
     }
     n
 }
 
-/// Writes `v` as a varint at the start of `out`, byte by byte (the
-/// subject's length, rarely more than one byte).
+/// Writes `v` as a varint at the start of `out`, byte by byte (values of
+/// 2^56 and up, and the subject's length, rarely more than one byte).
 fn put_varint_slow(out: &mut [u8], v: u64) -> usize {
     let n = varint_len(v);
     let mut rest = v;
