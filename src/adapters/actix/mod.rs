@@ -49,7 +49,7 @@ mod csrf;
 mod extract;
 mod service;
 
-pub use service::Wrapped;
+pub use service::{Wrapped, WrappedFuture};
 
 impl Sessions {
     /// The middleware that gives every request a [`Session<T>`](crate::Session) and writes
