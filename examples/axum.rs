@@ -314,7 +314,7 @@ fn page(v: &View) -> String {
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{csrf}">
 <button>Sign out</button></form>
 <form method="post" action="/grow"><input type="hidden" name="csrf" value="{csrf}">
-<input name="bytes" type="number" min="0" max="16384" value="5000"> <button>Set filler</button></form>
+<input name="bytes" type="number" min="0" max="16384" value="1000"> <button>Set filler</button></form>
 </body></html>
 "#,
         visits = v.visits,

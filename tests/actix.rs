@@ -115,17 +115,7 @@ struct AxumHarness;
 #[cfg(feature = "axum")]
 impl conformance::Harness for AxumHarness {
     async fn start(cookies: Sessions) -> conformance::Server {
-        struct AbortOnDrop(tokio::task::JoinHandle<()>);
-        impl Drop for AbortOnDrop {
-            fn drop(&mut self) {
-                self.0.abort();
-            }
-        }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let app = axum_demo::app(cookies);
-        let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        conformance::Server::new(format!("http://{addr}"), AbortOnDrop(task))
+        conformance::serve_axum(axum_demo::app(cookies)).await
     }
 }
 

@@ -31,20 +31,8 @@ use sealed_session::Session;
 use sealed_session::axum::RequireCsrf;
 use sealed_session::{KeyId, Keyring, Sessions};
 
-/// Aborts the server task when the test drops its [`Server`].
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 async fn serve(app: Router) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Server::new(format!("http://{addr}"), AbortOnDrop(task))
+    conformance::serve_axum(app).await
 }
 
 struct AxumHarness;

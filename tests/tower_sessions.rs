@@ -34,20 +34,8 @@ use serde::Deserialize;
 use time::Duration;
 use tower_sessions::Expiry;
 
-/// Aborts the server task when the test drops its [`Server`].
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 async fn serve(app: Router) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Server::new(format!("http://{addr}"), AbortOnDrop(task))
+    conformance::serve_axum(app).await
 }
 
 /// The conformance configuration (12 h absolute, 30 min idle, 4 chunks)

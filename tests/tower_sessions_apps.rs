@@ -47,20 +47,8 @@ use axum_messages::{Messages, MessagesManagerLayer};
 use conformance::{Browser, NAME, Server};
 use sealed_session::{CSRF_TOKEN_LEN, KeyId, Keyring, SessionId, Sessions};
 
-/// Aborts the server task when the test drops its [`Server`].
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 async fn serve(app: Router) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Server::new(format!("http://{addr}"), AbortOnDrop(task))
+    conformance::serve_axum(app).await
 }
 
 fn sessions() -> Sessions {

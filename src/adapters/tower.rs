@@ -173,7 +173,7 @@ pin_project_lite::pin_project! {
         Direct {
             #[pin]
             inner: F,
-            session: Option<Session<T>>,
+            session: Session<T>,
         },
         Store {
             call: ResponseFuture<R, E>,
@@ -193,10 +193,7 @@ where
         match self.project().step.project() {
             StepProj::Direct { inner, session } => {
                 let response = core::task::ready!(inner.poll(cx))?;
-                Poll::Ready(Ok(match session.take() {
-                    Some(session) => written(&session, response),
-                    None => response,
-                }))
+                Poll::Ready(Ok(written(session, response)))
             }
             StepProj::Store { call } => call.as_mut().poll(cx),
         }
@@ -284,7 +281,7 @@ where
         SessionFuture {
             step: Step::Direct {
                 inner: inner.call(request),
-                session: Some(session),
+                session,
             },
         }
     }

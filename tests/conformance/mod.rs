@@ -55,6 +55,24 @@ pub const RAISED_SET_COOKIE_BUDGET: usize = 15 * 1024;
 pub const NGINX_RESPONSE_HEADER: usize = 4096;
 pub const NGINX_REQUEST_LINE: usize = 8192;
 
+/// Aborts a server task when the test drops its [`Server`].
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Serves an axum `app` on a free loopback port until the returned
+/// [`Server`] is dropped.
+pub async fn serve_axum(app: axum::Router) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Server::new(format!("http://{addr}"), AbortOnDrop(task))
+}
+
 /// A running demo server; it stops when dropped.
 pub struct Server {
     /// `http://127.0.0.1:PORT`, no trailing slash.
